@@ -1,0 +1,42 @@
+"""JSON read API under /api."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from app.auth import require_admin_token
+from app.models import InboxEvent
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+MAX_LIMIT = 500
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+@bp.get("/events")
+@require_admin_token
+def events():
+    """List inbox events, newest first."""
+    raw = request.args.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        return jsonify(error=f"limit must be an integer from 1 to {MAX_LIMIT}"), 400
+    services = current_app.extensions["scrm"]
+    with services.sessions() as session:
+        rows = session.execute(select(InboxEvent).order_by(InboxEvent.id.desc()).limit(int(raw))).scalars().all()
+    return jsonify(
+        events=[
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "change_type": row.change_type,
+                "wecom_create_time": row.wecom_create_time,
+                "status": row.status,
+                "attempts": row.attempts,
+                "received_at": _iso(row.received_at),
+                "processed_at": _iso(row.processed_at),
+            }
+            for row in rows
+        ]
+    )

@@ -1,0 +1,58 @@
+"""POST/GET /wecom/callback: verify, decrypt, store, answer; the relay enqueues off the request path."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.inbox import store_event
+from app.wecom.envelope import CallbackRejected, open_envelope, verify_url
+
+log = logging.getLogger(__name__)
+bp = Blueprint("callback", __name__)
+
+
+def _text(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+@bp.errorhandler(CallbackRejected)
+def rejected(exc: CallbackRejected) -> Response:
+    """Answer a refused callback with its status and short reason."""
+    log.warning("callback rejected: %s (%s)", exc.reason, exc.status)
+    return _text(exc.reason, exc.status)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_exc: RequestEntityTooLarge) -> Response:
+    """Refuse a body over the configured limit without reading it."""
+    log.warning("callback rejected: body too large (413)")
+    return _text("body too large", 413)
+
+
+@bp.get("/wecom/callback")
+def verify() -> Response:
+    """Answer WeCom's URL verification with the decrypted echostr."""
+    services = current_app.extensions["scrm"]
+    return _text(verify_url(request.args, services.crypto))
+
+
+@bp.post("/wecom/callback")
+def receive() -> Response:
+    """Store the event before answering; a retry of the same event is a no-op."""
+    services = current_app.extensions["scrm"]
+    request.max_content_length = services.settings.callback_max_bytes
+    body = request.get_data(cache=False)
+    envelope = open_envelope(request.args, body, services.crypto)
+    try:
+        with services.engine.begin() as conn:
+            event_id, created = store_event(conn, envelope)
+    except SQLAlchemyError:
+        log.exception("inbox unavailable; WeCom will retry")
+        return _text("storage unavailable", 503)
+    if created:
+        services.relay.submit(event_id)
+    log.info("callback stored event %s (new=%s)", event_id, created)
+    return _text("success")

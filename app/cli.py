@@ -1,0 +1,72 @@
+"""The `scrm` command line."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from app.settings import Settings
+
+
+@click.group()
+def main() -> None:
+    """WeCom private-domain SCRM bot."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web app (development server; production runs gunicorn on wsgi:app)."""
+    from app import create_app
+    from app.db import upgrade
+
+    settings = Settings()
+    app = create_app(settings)
+    if settings.uses_sqlite:
+        upgrade(app.extensions["scrm"].engine)
+    app.run(host=host, port=port, threaded=True)
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from app.db import make_engine, upgrade
+
+    engine = make_engine(Settings().database_url)
+    upgrade(engine, revision)
+    click.echo(f"database at {engine.url.render_as_string(hide_password=True)} is at {revision}")
+
+
+@main.command()
+@click.option("--queues", "-q", multiple=True, help="Queues to listen on (default: all, fast ones first).")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an rq worker over Redis (needs REDIS_URL)."""
+    from jobs.worker import run_worker
+
+    settings = Settings()
+    if not settings.redis_url:
+        click.echo("REDIS_URL is not set: jobs run in-process inside `scrm serve`; no worker needed.", err=True)
+        sys.exit(2)
+    run_worker(settings, queues or None, burst=burst)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the scenario, print a summary and exit.")
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(once: bool, port: int) -> None:
+    """Run the whole system on embedded defaults against the bundled WeCom sandbox."""
+    from app.demo import run_demo
+
+    sys.exit(run_demo(once=once, port=port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""`scrm demo`: the whole system on embedded defaults against the bundled WeCom sandbox."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from urllib.parse import urlencode
+
+import click
+import requests
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from app.db import upgrade
+from app.factory import create_app
+from app.models import InboxEvent
+from app.ports import free_port
+from app.sandbox import SandboxConfig, SandboxServer
+from app.sandbox.scenario import DEFAULT_SCENARIO, load_scenario, run_scenario
+from app.services import build_services
+from app.settings import Settings
+
+SETTLE_SECONDS = 60.0
+
+
+def verify_callback_url(callback_url: str, settings: Settings) -> bool:
+    """Do what WeCom does when an admin saves the callback URL: GET it with an encrypted echostr."""
+    from app.wecom.crypto import CallbackCrypto, signature
+
+    crypto = CallbackCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
+    plain = f"demo-{int(time.time())}"
+    echostr = crypto.encrypt(plain.encode())
+    ts, nonce = str(int(time.time())), "demo"
+    query = urlencode({"msg_signature": signature(crypto.token, ts, nonce, echostr), "timestamp": ts, "nonce": nonce, "echostr": echostr})
+    response = requests.get(f"{callback_url}?{query}", timeout=5)
+    return response.status_code == 200 and response.text == plain
+
+
+def wait_processed(services, since_id: int, deadline: float) -> dict[str, int]:
+    """Wait until the events stored in this run are no longer pending; return counts by status."""
+    pause = threading.Event()
+    while True:
+        with services.sessions() as session:
+            rows = session.execute(
+                select(InboxEvent.status, func.count()).where(InboxEvent.id > since_id).group_by(InboxEvent.status)
+            ).all()
+        counts = {status: n for status, n in rows}
+        if not counts.get("pending") and not counts.get("processing") or time.monotonic() > deadline:
+            return counts
+        pause.wait(0.1)
+
+
+def run_demo(once: bool, port: int, scenario_path: str | None = None) -> int:
+    """Start the app and the sandbox, replay the default scenario through real callbacks, print what arrived."""
+    port = port or free_port()
+    callback_url = f"http://127.0.0.1:{port}/wecom/callback"
+    base = Settings()
+    if "LOG_LEVEL" not in os.environ:
+        base = base.model_copy(update={"log_level": "WARNING"})
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    sandbox = SandboxServer.start(SandboxConfig(
+        corp_id=base.wecom_corp_id, secrets=(base.wecom_secret,), callback_token=base.wecom_token,
+        encoding_aes_key=base.wecom_aes_key, callback_url=callback_url, agent_id=base.wecom_agent_id,
+    ))
+    settings = base.model_copy(update={"wecom_api_base": sandbox.api_base})
+    services = build_services(settings)
+    upgrade(services.engine)
+    app = create_app(services=services)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, name="scrm-web", daemon=True).start()
+    try:
+        return _play(services, sandbox, callback_url, once, scenario_path)
+    finally:
+        sandbox.stop()
+        server.shutdown()
+        services.close()
+
+
+def _play(services, sandbox: SandboxServer, callback_url: str, once: bool, scenario_path: str | None) -> int:
+    settings = services.settings
+    click.echo(f"SCRM service  : {callback_url} (database {services.engine.url.render_as_string(hide_password=True)}, "
+               f"queue {'redis' if services.redis else 'in-process'})")
+    click.echo(f"WeCom sandbox : {sandbox.url} (corp {settings.wecom_corp_id})")
+    verified = verify_callback_url(callback_url, settings)
+    click.echo(f"callback URL verification (GET echostr): {'ok' if verified else 'FAILED'}")
+    with services.sessions() as session:
+        since_id = session.scalar(select(func.coalesce(func.max(InboxEvent.id), 0)))
+    scenario = load_scenario(scenario_path or DEFAULT_SCENARIO)
+    played = run_scenario(sandbox.state, scenario)
+    click.echo(f"scenario '{scenario.name}': {scenario.days} simulated days, actions {played}")
+    emitted = played.get("add", 0) + played.get("leave", 0)
+    sandbox.state.wait_callbacks(emitted, timeout=SETTLE_SECONDS)
+    deadline = time.monotonic() + SETTLE_SECONDS
+    statuses = wait_processed(services, since_id, deadline)
+    ok = _report(services, sandbox, since_id, statuses) and verified
+    if once:
+        return 0 if ok else 1
+    click.echo("\nServing; press Ctrl-C to stop.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    return 0
+
+
+def _report(services, sandbox: SandboxServer, since_id: int, statuses: dict[str, int]) -> bool:
+    deliveries = sandbox.state.callbacks_sent
+    delivered = [d for d in deliveries if d.status == "delivered"]
+    attempts = Counter(d.attempts for d in deliveries)
+    with services.sessions() as session:
+        kinds = session.execute(
+            select(InboxEvent.kind, InboxEvent.change_type, func.count())
+            .where(InboxEvent.id > since_id).group_by(InboxEvent.kind, InboxEvent.change_type)
+        ).all()
+    click.echo(f"\ncallbacks sent by the sandbox: {len(deliveries)}, answered 200: {len(delivered)}, attempts {dict(attempts)}")
+    click.echo("events stored in the inbox (kind / change type: count):")
+    for kind, change_type, count in sorted(kinds, key=lambda r: (r[0], r[1] or "")):
+        click.echo(f"  {kind} / {change_type or '-'}: {count}")
+    stored = sum(count for *_, count in kinds)
+    click.echo(f"inbox: {stored} events, by status {statuses}")
+    violations = sandbox.state.violation_total()
+    click.echo(f"sandbox platform-rule violations: {violations} {sandbox.state.violations or ''}")
+    return stored == len(delivered) == len(deliveries) and statuses.get("done", 0) == stored and violations == 0

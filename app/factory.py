@@ -1,0 +1,30 @@
+"""The Flask app factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+
+from app.services import Services, build_services, install
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """Build the web app and the process's Services from settings (environment by default)."""
+    settings = settings or (services.settings if services else Settings())
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    services = install(services or build_services(settings))
+    app = Flask(__name__)
+    app.extensions["scrm"] = services
+
+    from app import api, callback
+
+    app.register_blueprint(callback.bp)
+    app.register_blueprint(api.bp)
+
+    @app.get("/healthz")
+    def healthz():
+        """Answer that the process is up."""
+        return jsonify(status="ok")
+
+    return app

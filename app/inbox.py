@@ -1,0 +1,101 @@
+"""The inbox: raw callbacks stored once, claimed by one worker at a time, never lost."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import DateTime, bindparam, or_, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from app.models import InboxEvent, utcnow
+from app.wecom.envelope import Envelope
+from app.wecom.events import event_kind
+
+ERROR_CHARS = 500
+COLUMNS = ("dedupe_key", "corp_id", "kind", "change_type", "wecom_create_time", "payload", "status", "attempts", "received_at")
+# One statement for SQLite (>= 3.35) and PostgreSQL; a plain text statement is compiled once, not per callback.
+_INSERT = text(
+    f"INSERT INTO inbox_events ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)}) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+).bindparams(bindparam("received_at", type_=DateTime(timezone=True)))
+_SELECT_ID = text("SELECT id FROM inbox_events WHERE dedupe_key = :key")
+
+
+def store_event(conn: Connection, envelope: Envelope) -> tuple[int, bool]:
+    """Insert the event unless its dedupe key exists, in the caller's transaction; return (id, newly stored)."""
+    fields = envelope.fields
+    values = {
+        "dedupe_key": envelope.dedupe_key,
+        "corp_id": fields.get("ToUserName", ""),
+        "kind": event_kind(fields)[:64],
+        "change_type": (fields.get("ChangeType") or None) and fields["ChangeType"][:64],
+        "wecom_create_time": _int(fields.get("CreateTime")),
+        "payload": envelope.xml,
+        "status": "pending",
+        "attempts": 0,
+        "received_at": utcnow(),
+    }
+    new_id = conn.execute(_INSERT, values).scalar()
+    if new_id is not None:
+        return new_id, True
+    return conn.execute(_SELECT_ID, {"key": values["dedupe_key"]}).scalar_one(), False
+
+
+def claim(session: Session, event_id: int, stale_after: int, now: datetime | None = None) -> InboxEvent | None:
+    """Take the event for processing unless another worker holds a fresh claim or it is finished."""
+    now = now or utcnow()
+    stale = now - timedelta(seconds=stale_after)
+    result = session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == event_id)
+        .where(or_(InboxEvent.status == "pending", (InboxEvent.status == "processing") & (InboxEvent.claimed_at < stale)))
+        .values(status="processing", claimed_at=now, attempts=InboxEvent.attempts + 1)
+    )
+    session.commit()
+    if result.rowcount != 1:
+        return None
+    return session.get(InboxEvent, event_id)
+
+
+def finish(session: Session, event_id: int) -> None:
+    """Mark the event processed."""
+    session.execute(
+        update(InboxEvent).where(InboxEvent.id == event_id).values(status="done", processed_at=utcnow(), last_error=None)
+    )
+    session.commit()
+
+
+def fail(session: Session, event_id: int, error: str, final: bool) -> None:
+    """Record a failed attempt: back to pending for a retry, or failed for good."""
+    session.rollback()
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == event_id)
+        .values(status="failed" if final else "pending", last_error=error[:ERROR_CHARS], claimed_at=None)
+    )
+    session.commit()
+
+
+def stale_events(session: Session, pending_after: int, processing_after: int, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of events left pending or claimed too long (lost enqueue, killed worker)."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(InboxEvent.id)
+        .where(
+            or_(
+                (InboxEvent.status == "pending") & (InboxEvent.received_at < now - timedelta(seconds=pending_after)),
+                (InboxEvent.status == "processing") & (InboxEvent.claimed_at < now - timedelta(seconds=processing_after)),
+            )
+        )
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+def _int(value: str | None) -> int:
+    try:
+        number = int(value or 0)
+    except ValueError:
+        return 0
+    return number if 0 <= number < 2**62 else 0

@@ -1,0 +1,67 @@
+"""The process's one Services object: built once by create_app or the worker, never at import."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import make_engine, make_sessions
+from app.settings import Settings
+from app.wecom.crypto import CallbackCrypto
+from jobs.queues import InlineQueues, Queues, RedisQueues
+from jobs.relay import EnqueueRelay
+
+
+@dataclass
+class Services:
+    """Everything a view, job or command needs, built from Settings."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    queues: Queues
+    redis: Redis | None
+    crypto: CallbackCrypto
+    relay: EnqueueRelay | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release connections and stop in-process workers."""
+        if self.relay:
+            self.relay.wait_idle()
+        if isinstance(self.queues, InlineQueues):
+            self.queues.shutdown()
+        self.engine.dispose()
+
+
+_current: Services | None = None
+
+
+def build_services(settings: Settings) -> Services:
+    """Create the engine, queues and crypto described by the settings."""
+    from jobs.events import enqueue_events
+
+    engine = make_engine(settings.database_url)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    queues: Queues = RedisQueues(redis, settings.job_retry_intervals) if redis else InlineQueues(settings.job_retry_intervals)
+    crypto = CallbackCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
+    services = Services(settings, engine, make_sessions(engine), queues, redis, crypto)
+    services.relay = EnqueueRelay(lambda ids: enqueue_events(services, ids))
+    return services
+
+
+def install(services: Services) -> Services:
+    """Make `services` the process's current Services (used by rq jobs)."""
+    global _current
+    _current = services
+    return services
+
+
+def current_services() -> Services:
+    """Return the process's Services; rq workers install theirs at start-up."""
+    if _current is None:
+        raise RuntimeError("no Services installed: start through create_app or `scrm worker`")
+    return _current

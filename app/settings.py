@@ -1,0 +1,39 @@
+"""One place for configuration: environment variables and `.env`, with embedded defaults."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SANDBOX_CORP_ID = "ww5andb0x0000001"
+SANDBOX_TOKEN = "sandboxtoken"
+SANDBOX_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+SANDBOX_SECRET = "sandbox-contact-secret"
+
+
+class Settings(BaseSettings):
+    """Runtime settings; every field has a default that runs the demo on one machine."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path('var/scrm.db').absolute()}")
+    redis_url: str | None = None
+    wecom_corp_id: str = SANDBOX_CORP_ID
+    wecom_token: str = SANDBOX_TOKEN
+    wecom_aes_key: str = SANDBOX_AES_KEY
+    wecom_secret: str = SANDBOX_SECRET
+    wecom_agent_id: int = 1000002
+    wecom_api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    wecom_timeout: float = 5.0
+    scrm_admin_token: str | None = None
+    callback_max_bytes: int = 1024 * 1024
+    job_retry_intervals: tuple[int, ...] = (5, 30, 120, 600)
+    inbox_stale_after: int = 300
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        """Tell whether the database is the embedded SQLite default (or any SQLite file)."""
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,17 @@
+"""Bots react to events. Routers are listed here by hand: no scanning, nothing global at import."""
+from __future__ import annotations
+
+from bots.context import BotContext
+from bots.router import Router
+
+ROUTERS: list[Router] = []
+
+
+def dispatch(event, ctx: BotContext, routers: list[Router] | None = None) -> int:
+    """Run every handler registered for the event; return how many ran."""
+    count = 0
+    for router in ROUTERS if routers is None else routers:
+        for handler in router.matching(event.kind, event.change_type):
+            handler(event, ctx)
+            count += 1
+    return count

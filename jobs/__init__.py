@@ -1,0 +1,1 @@
+"""Background jobs: rq entry points, the in-process queue and the sweeper."""

@@ -1,0 +1,55 @@
+"""Process inbox events: claim, parse, dispatch to the bots, mark done."""
+from __future__ import annotations
+
+import logging
+
+from app import inbox
+from app.models import utcnow
+from app.services import Services, current_services
+from app.wecom.envelope import parse_flat_xml
+from app.wecom.events import parse_event
+from bots import BotContext, dispatch
+
+log = logging.getLogger(__name__)
+
+
+def process_event(event_id: int) -> None:
+    """rq entry point: process one inbox event; safe to run twice."""
+    run_event(current_services(), event_id)
+
+
+def run_event(services: Services, event_id: int) -> bool:
+    """Process the event if we can claim it; return whether we did."""
+    settings = services.settings
+    with services.sessions() as session:
+        row = inbox.claim(session, event_id, settings.inbox_stale_after)
+        if row is None:
+            log.info("event %s already claimed or finished", event_id)
+            return False
+        attempts = row.attempts
+        try:
+            event = parse_event(parse_flat_xml(row.payload.encode("utf-8")))
+            ctx = BotContext(session=session, services=services, event_id=event_id, now=utcnow())
+            handled = dispatch(event, ctx)
+            session.commit()
+        except Exception as exc:
+            final = attempts > len(settings.job_retry_intervals)
+            inbox.fail(session, event_id, f"{type(exc).__name__}: {exc}", final=final)
+            log.warning("event %s failed on attempt %d (final=%s): %s", event_id, attempts, final, type(exc).__name__)
+            raise
+        inbox.finish(session, event_id)
+        log.info("event %s (%s/%s) processed by %d handlers", event_id, event.kind, event.change_type, handled)
+        return True
+
+
+def enqueue_events(services: Services, event_ids: list[int]) -> None:
+    """Queue processing of freshly stored events in one batch."""
+    services.queues.enqueue_many("callbacks", process_event, [((i,), f"evt-{i}") for i in event_ids])
+
+
+def enqueue_event(services: Services, event_id: int, unless_active: bool = False) -> bool:
+    """Queue processing of an inbox event under a stable job id; with unless_active, skip one already queued."""
+    job_id = f"evt-{event_id}"
+    if unless_active and services.queues.is_active(job_id):
+        return False
+    return services.queues.enqueue("callbacks", process_event, event_id, job_id=job_id)

@@ -1,0 +1,53 @@
+"""Hand freshly stored inbox ids to the queue in batches, off the request path.
+
+The inbox row is already committed when an id arrives here, so an id lost with the process
+(or refused by an unreachable Redis) is only late: the sweeper re-enqueues pending rows.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+
+class EnqueueRelay:
+    """A daemon thread that enqueues event ids in batches (one Redis round trip per batch)."""
+
+    def __init__(self, send: Callable[[list[int]], None], max_batch: int = 200) -> None:
+        self._send = send
+        self._max_batch = max_batch
+        self._pending: deque[int] = deque()
+        self._cond = threading.Condition()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, event_id: int) -> None:
+        """Queue the id for enqueueing; returns at once."""
+        with self._cond:
+            self._pending.append(event_id)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="enqueue-relay", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every submitted id has been handed to the queue (or dropped); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._pending))
+                batch = [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
+                self._busy = True
+            try:
+                self._send(batch)
+            except Exception as exc:  # noqa: BLE001 - the sweeper recovers these rows
+                log.warning("could not enqueue %d events (%s); the sweeper will", len(batch), type(exc).__name__)
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
