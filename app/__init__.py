@@ -1,4 +1,9 @@
-"""WeCom private-domain SCRM bot: the Flask app factory lives in app.factory."""
-from app.factory import create_app
+"""WeCom private-domain SCRM bot. `create_app` builds the Flask app (imported lazily, so the sandbox stays light)."""
+from __future__ import annotations
 
-__all__ = ["create_app"]
+
+def create_app(*args, **kwargs):
+    """Build the Flask app; see app.factory.create_app."""
+    from app.factory import create_app as factory
+
+    return factory(*args, **kwargs)

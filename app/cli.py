@@ -68,5 +68,14 @@ def demo(once: bool, port: int) -> None:
     sys.exit(run_demo(once=once, port=port))
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def sandbox(ctx: click.Context) -> None:
+    """Run the WeCom sandbox in the foreground (`scrm sandbox --port 8900 --callback-url URL`)."""
+    from app.sandbox.server import main as sandbox_main
+
+    sandbox_main(ctx.args)
+
+
 if __name__ == "__main__":
     main()

@@ -15,7 +15,8 @@ from werkzeug.serving import make_server
 
 from app.db import upgrade
 from app.factory import create_app
-from app.models import InboxEvent
+from app.demo_report import report_journey
+from app.models import InboxEvent, OutboxAction
 from app.ports import free_port
 from app.sandbox import SandboxConfig, SandboxServer
 from app.sandbox.scenario import DEFAULT_SCENARIO, load_scenario, run_scenario
@@ -23,6 +24,7 @@ from app.services import build_services
 from app.settings import Settings
 
 SETTLE_SECONDS = 60.0
+PLAY_SECONDS = 10.0
 
 
 def verify_callback_url(callback_url: str, settings: Settings) -> bool:
@@ -38,16 +40,16 @@ def verify_callback_url(callback_url: str, settings: Settings) -> bool:
     return response.status_code == 200 and response.text == plain
 
 
-def wait_processed(services, since_id: int, deadline: float) -> dict[str, int]:
-    """Wait until the events stored in this run are no longer pending; return counts by status."""
+def wait_settled(services, model, since_id: int, deadline: float) -> dict[str, int]:
+    """Wait until the inbox events or outbox actions of this run are finished; return counts by status."""
     pause = threading.Event()
     while True:
         with services.sessions() as session:
             rows = session.execute(
-                select(InboxEvent.status, func.count()).where(InboxEvent.id > since_id).group_by(InboxEvent.status)
+                select(model.status, func.count()).where(model.id > since_id).group_by(model.status)
             ).all()
         counts = {status: n for status, n in rows}
-        if not counts.get("pending") and not counts.get("processing") or time.monotonic() > deadline:
+        if not ({"pending", "processing", "running"} & set(counts)) or time.monotonic() > deadline:
             return counts
         pause.wait(0.1)
 
@@ -87,14 +89,18 @@ def _play(services, sandbox: SandboxServer, callback_url: str, once: bool, scena
     click.echo(f"callback URL verification (GET echostr): {'ok' if verified else 'FAILED'}")
     with services.sessions() as session:
         since_id = session.scalar(select(func.coalesce(func.max(InboxEvent.id), 0)))
+        since_action = session.scalar(select(func.coalesce(func.max(OutboxAction.id), 0)))
     scenario = load_scenario(scenario_path or DEFAULT_SCENARIO)
-    played = run_scenario(sandbox.state, scenario)
-    click.echo(f"scenario '{scenario.name}': {scenario.days} simulated days, actions {played}")
+    click.echo(f"scenario '{scenario.name}': {scenario.days} simulated days played in {PLAY_SECONDS:.0f} s ...")
+    played = run_scenario(sandbox.state, scenario, within=PLAY_SECONDS)
+    click.echo(f"actions: {played}")
     emitted = played.get("add", 0) + played.get("leave", 0)
     sandbox.state.wait_callbacks(emitted, timeout=SETTLE_SECONDS)
     deadline = time.monotonic() + SETTLE_SECONDS
-    statuses = wait_processed(services, since_id, deadline)
+    statuses = wait_settled(services, InboxEvent, since_id, deadline)
+    actions = wait_settled(services, OutboxAction, since_action, deadline)
     ok = _report(services, sandbox, since_id, statuses) and verified
+    ok = report_journey(services, sandbox, since_action, actions) and ok
     if once:
         return 0 if ok else 1
     click.echo("\nServing; press Ctrl-C to stop.")

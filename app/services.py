@@ -8,6 +8,7 @@ from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.content_store import ContentStore
 from app.db import make_engine, make_sessions
 from app.settings import Settings
 from app.wecom.crypto import CallbackCrypto
@@ -26,7 +27,18 @@ class Services:
     redis: Redis | None
     crypto: CallbackCrypto
     relay: EnqueueRelay | None = None
+    content: ContentStore = field(default_factory=ContentStore)
     extras: dict[str, Any] = field(default_factory=dict)
+    _gateway: Any = None
+
+    @property
+    def gateway(self):
+        """The one door to WeCom, built on first use (tokens and rate limits shared through Redis)."""
+        if self._gateway is None:
+            from app.wecom.gateway import build_gateway
+
+            self._gateway = build_gateway(self.settings, self.redis)
+        return self._gateway
 
     def close(self) -> None:
         """Release connections and stop in-process workers."""
@@ -34,6 +46,8 @@ class Services:
             self.relay.wait_idle()
         if isinstance(self.queues, InlineQueues):
             self.queues.shutdown()
+        if self._gateway is not None:
+            self._gateway.close()
         self.engine.dispose()
 
 
@@ -48,7 +62,8 @@ def build_services(settings: Settings) -> Services:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     queues: Queues = RedisQueues(redis, settings.job_retry_intervals) if redis else InlineQueues(settings.job_retry_intervals)
     crypto = CallbackCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
-    services = Services(settings, engine, make_sessions(engine), queues, redis, crypto)
+    content = ContentStore(settings.journey_path, settings.channels_path)
+    services = Services(settings, engine, make_sessions(engine), queues, redis, crypto, content=content)
     services.relay = EnqueueRelay(lambda ids: enqueue_events(services, ids))
     return services
 

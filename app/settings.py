@@ -1,6 +1,7 @@
 """One place for configuration: environment variables and `.env`, with embedded defaults."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     job_retry_intervals: tuple[int, ...] = (5, 30, 120, 600)
     inbox_stale_after: int = 300
     timezone: str = "Asia/Shanghai"
+    journey_path: str | None = None
+    channels_path: str | None = None
+    welcome_window: timedelta = timedelta(seconds=20)
+    action_stale_after: int = 120
     log_level: str = "INFO"
 
     @property

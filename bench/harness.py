@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def gunicorn(target: str, env: dict[str, str], workers: int = 2) -> Iterator[int]:
-    """Run `gunicorn target` on a free port until the block ends; yield the port."""
-    port = free_port()
+def gunicorn(target: str, env: dict[str, str], workers: int = 2, port: int | None = None) -> Iterator[int]:
+    """Run `gunicorn target` on a (free) port until the block ends; yield the port."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
         cwd=ROOT, env={**os.environ, **env},

@@ -1,10 +1,11 @@
 """Bots react to events. Routers are listed here by hand: no scanning, nothing global at import."""
 from __future__ import annotations
 
+from bots import contacts
 from bots.context import BotContext
 from bots.router import Router
 
-ROUTERS: list[Router] = []
+ROUTERS: list[Router] = [contacts.router]
 
 
 def dispatch(event, ctx: BotContext, routers: list[Router] | None = None) -> int:

@@ -7,17 +7,35 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bots.effects import Action
+
 
 @dataclass
 class BotContext:
-    """What a handler sees: the session, the services, the inbox row, the clock."""
+    """What a handler sees: the session, the services, the inbox row, the clock, the content."""
 
     session: Session
     services: Any
     event_id: int
     now: datetime
-    effects: list[Any] = field(default_factory=list)
+    received_at: datetime
+    effects: list[Action] = field(default_factory=list)
 
-    def record(self, effect: Any) -> None:
-        """Record an intended effect; jobs carry it out after the handler returns."""
+    @property
+    def settings(self):
+        """The process settings."""
+        return self.services.settings
+
+    @property
+    def journey(self):
+        """The journey (stages, rules, thresholds) loaded from content/."""
+        return self.services.content.journey
+
+    @property
+    def channels(self):
+        """Channel lookup by contact-way state."""
+        return self.services.content.channels(self.session)
+
+    def record(self, effect: Action) -> None:
+        """Record an intended effect; the job stores it in the outbox and carries it out after commit."""
         self.effects.append(effect)

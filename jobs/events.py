@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import logging
 
-from app import inbox
+from datetime import timezone
+
+from app import inbox, outbox
 from app.models import utcnow
 from app.services import Services, current_services
 from app.wecom.envelope import parse_flat_xml
 from app.wecom.events import parse_event
 from bots import BotContext, dispatch
+from jobs.actions import enqueue_actions
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +29,13 @@ def run_event(services: Services, event_id: int) -> bool:
         if row is None:
             log.info("event %s already claimed or finished", event_id)
             return False
-        attempts = row.attempts
+        attempts, received_at = row.attempts, row.received_at
         try:
             event = parse_event(parse_flat_xml(row.payload.encode("utf-8")))
-            ctx = BotContext(session=session, services=services, event_id=event_id, now=utcnow())
+            ctx = BotContext(session=session, services=services, event_id=event_id, now=utcnow(),
+                             received_at=received_at if received_at.tzinfo else received_at.replace(tzinfo=timezone.utc))
             handled = dispatch(event, ctx)
+            created = outbox.store_actions(session, ctx.effects, event_id)
             session.commit()
         except Exception as exc:
             final = attempts > len(settings.job_retry_intervals)
@@ -38,8 +43,9 @@ def run_event(services: Services, event_id: int) -> bool:
             log.warning("event %s failed on attempt %d (final=%s): %s", event_id, attempts, final, type(exc).__name__)
             raise
         inbox.finish(session, event_id)
-        log.info("event %s (%s/%s) processed by %d handlers", event_id, event.kind, event.change_type, handled)
-        return True
+    enqueue_actions(services, created)
+    log.info("event %s (%s/%s) processed by %d handlers, %d actions", event_id, event.kind, event.change_type, handled, len(created))
+    return True
 
 
 def enqueue_events(services: Services, event_ids: list[int]) -> None:

@@ -77,13 +77,18 @@ def database_url(request, tmp_path) -> str:
         upgrade(engine)
         engine.dispose()
         return url
-    url = request.getfixturevalue("pg_url")
-    engine = make_engine(url)
+    return request.getfixturevalue("pg_database")
+
+
+@pytest.fixture
+def pg_database(pg_url) -> str:
+    """The run's PostgreSQL database, emptied for this test."""
+    engine = make_engine(pg_url)
     with engine.begin() as conn:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    return url
+    return pg_url
 
 
 def make_settings(database_url: str, redis_url: str | None, **overrides) -> Settings:

@@ -168,8 +168,11 @@ class ContactsMixin:
             record = self.welcome_codes.get(code)
             now = self.clock.now()
             if record is None or now - record.issued_at > self.config.welcome_code_ttl:
+                if record is not None:
+                    self.violate("welcome_code_expired", code=code)
                 raise ApiError(41050)
             if record.used:
+                self.violate("welcome_code_reused", code=code)
                 raise ApiError(41051)
             record.used = True
             self.welcome_log.setdefault(record.external_userid, []).append(

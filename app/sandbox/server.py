@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask, jsonify
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     config = SandboxConfig.from_env()
     if args.callback_url:
-        config = SandboxConfig(**{**config.__dict__, "callback_url": args.callback_url})
+        config = replace(config, callback_url=args.callback_url)
     sandbox = SandboxServer.start(config, args.host, args.port)
     print(f"WeCom sandbox on {sandbox.url} (api base {sandbox.api_base})", flush=True)
     try:

@@ -1,13 +1,8 @@
 """Callbacks: real event XML, WeCom's encryption and signature, asynchronous delivery and retries."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from app.sandbox.callbacks import event_xml
 from tests.sandbox.conftest import open_callback
-
-VECTORS = json.loads(Path("/work/shared/wecom/test_vectors.json").read_text(encoding="utf-8"))
 
 
 def _open(sandbox, req) -> str:
@@ -15,8 +10,8 @@ def _open(sandbox, req) -> str:
     return open_callback(cfg.callback_token, cfg.encoding_aes_key, cfg.corp_id, req["args"], req["body"])
 
 
-def test_event_xml_matches_the_documented_shape():
-    sample = VECTORS["sample_events"]["add_external_contact"]
+def test_event_xml_matches_the_documented_shape(vectors):
+    sample = vectors["sample_events"]["add_external_contact"]
     fields = {"ToUserName": "toUser", "FromUserName": "sys", "CreateTime": 1403610513, "MsgType": "event",
               "Event": "change_external_contact", "ChangeType": "add_external_contact", "UserID": "zhangsan",
               "ExternalUserID": "woAJ2GCAAAXtWyujaWJHDDGi0mACAAAA", "State": "teststate",

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.sandbox.clock import SHANGHAI
+from app.sandbox.rules import cap_limit, cap_period, over_cap
 
 
 def _start_of_next_day(state) -> None:
@@ -138,3 +139,13 @@ def test_simulated_staff_auto_confirm_after_a_delay(start_sandbox):
     assert state.mass_tasks[msgid].senders["zhangsan"]["status"] == 0
     state.advance(601)
     assert state.mass_tasks[msgid].recipients[("zhangsan", ext)]["status"] == 1
+
+
+def test_cap_periods_follow_the_shanghai_calendar():
+    feb = datetime(2026, 2, 10, 12, tzinfo=SHANGHAI).timestamp()
+    assert cap_limit("per_month", feb) == 28 and cap_limit("per_week", feb) == 7 and cap_limit("per_day", feb) == 1
+    late = datetime(2026, 2, 10, 23, 30, tzinfo=SHANGHAI).timestamp()
+    next_morning = datetime(2026, 2, 11, 0, 30, tzinfo=SHANGHAI).timestamp()
+    assert cap_period("per_day", late) != cap_period("per_day", next_morning)
+    assert over_cap("per_day", [late], late + 60) and not over_cap("per_day", [late], next_morning)
+    assert not over_cap("per_month", [feb] * 27, feb) and over_cap("per_month", [feb] * 28, feb)

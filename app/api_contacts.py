@@ -1,0 +1,100 @@
+"""JSON API for contacts: the contact with its timeline, stages set by hand, milestones set by sales."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from app.auth import require_admin_token
+from app.models import Activity, Contact, Follow, OutboxAction, StageChange, utcnow
+from app.outbox import store_actions
+from bots.journey import apply_signals, set_stage_by_hand
+from bots.stage_rules import Signal
+from jobs.actions import enqueue_actions
+
+bp = Blueprint("api_contacts", __name__, url_prefix="/api")
+SALES_SIGNALS = ("signed",)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def contact_json(session, contact: Contact, journey) -> dict:
+    """The contact, its relations and its timeline, newest last."""
+    follows = session.execute(select(Follow).where(Follow.contact_id == contact.id).order_by(Follow.id)).scalars()
+    timeline = [
+        {"at": _iso(a.at), "type": a.kind, "summary": a.summary, "event_id": a.event_id, "detail": a.detail}
+        for a in session.execute(select(Activity).where(Activity.contact_id == contact.id)).scalars()
+    ] + [
+        {"at": _iso(c.created_at), "type": f"{c.axis}_change", "summary": c.reason, "event_id": c.event_id,
+         "detail": {"from": c.from_value, "to": c.to_value, "rule": c.rule_id, "actor": c.actor}}
+        for c in session.execute(select(StageChange).where(StageChange.contact_id == contact.id)).scalars()
+    ] + [
+        {"at": _iso(o.created_at), "type": "send", "summary": f"{o.kind}: {o.status}", "event_id": o.event_id,
+         "detail": {"action_id": o.id, "kind": o.kind, "status": o.status, "attempts": o.attempts,
+                    "result": o.result, "error": o.error, "done_at": _iso(o.done_at)}}
+        for o in session.execute(select(OutboxAction).where(OutboxAction.contact_id == contact.id)).scalars()
+    ]
+    stage = journey.stage(contact.stage)
+    return {
+        "id": contact.id, "external_userid": contact.external_userid, "name": contact.name, "corp_name": contact.corp_name,
+        "channel": contact.channel_state, "owner": contact.owner_userid,
+        "stage": {"key": stage.key, "name": stage.name, "entered_at": _iso(contact.stage_entered_at)},
+        "lead_status": contact.lead_status, "nurture_stopped": contact.nurture_stopped, "score": contact.score,
+        "relations": [{"userid": f.userid, "status": f.status, "state": f.state, "lost_reason": f.lost_reason} for f in follows],
+        "timeline": sorted(timeline, key=lambda item: item["at"] or ""),
+    }
+
+
+@bp.get("/contacts/<int:contact_id>")
+@require_admin_token
+def get_contact(contact_id: int):
+    """Return one contact with its timeline."""
+    services = current_app.extensions["scrm"]
+    with services.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            return jsonify(error="no such contact"), 404
+        return jsonify(contact_json(session, contact, services.content.journey))
+
+
+@bp.post("/contacts/<int:contact_id>/stage")
+@require_admin_token
+def set_stage(contact_id: int):
+    """Set a contact's stage by hand: {"stage": key, "by": userid, "note": "..."}."""
+    body = request.get_json(silent=True) or {}
+    services = current_app.extensions["scrm"]
+    journey = services.content.journey
+    stage, actor = body.get("stage"), str(body.get("by") or "admin")[:64]
+    if stage not in {s.key for s in journey.stages}:
+        return jsonify(error=f"stage must be one of {[s.key for s in journey.stages]}"), 400
+    return _change(services, contact_id, lambda session, contact: set_stage_by_hand(
+        session, contact, stage, actor, str(body.get("note") or "")[:200], journey))
+
+
+@bp.post("/contacts/<int:contact_id>/signals")
+@require_admin_token
+def add_signal(contact_id: int):
+    """Record a milestone set by sales ({"kind": "signed", "by": userid}) and apply the journey rules."""
+    body = request.get_json(silent=True) or {}
+    services = current_app.extensions["scrm"]
+    if body.get("kind") not in SALES_SIGNALS:
+        return jsonify(error=f"kind must be one of {list(SALES_SIGNALS)}"), 400
+    signal = Signal(body["kind"], utcnow(), source=f"staff:{str(body.get('by') or 'admin')[:64]}")
+    return _change(services, contact_id, lambda session, contact: apply_signals(
+        session, contact, [signal], services.content.journey, utcnow()))
+
+
+def _change(services, contact_id: int, change):
+    with services.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            return jsonify(error="no such contact"), 404
+        changes, actions = change(session, contact)
+        created = store_actions(session, actions)
+        session.commit()
+        enqueue_actions(services, created)
+        return jsonify(changes=[{"axis": c.axis, "from": c.from_value, "to": c.to_value, "reason": c.reason} for c in changes],
+                       contact=contact_json(session, contact, services.content.journey))

@@ -1,0 +1,69 @@
+"""The outbox: every outbound effect is a row with a unique key before any API call."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from app.models import OutboxAction, utcnow
+from app.upsert import insert_ignore
+from bots.effects import Action
+
+ERROR_CHARS = 500
+
+
+def store_actions(session: Session, actions: list[Action], event_id: int | None = None) -> list[tuple[int, str]]:
+    """Insert actions whose key is new (in the caller's transaction); return (id, queue) of the new ones."""
+    created = []
+    for action in actions:
+        new_id = insert_ignore(session, OutboxAction, {
+            "key": action.key, "kind": action.kind, "queue": action.queue, "payload": action.payload,
+            "status": "pending", "attempts": 0, "contact_id": action.contact_id, "event_id": event_id,
+            "not_after": action.not_after, "created_at": utcnow(),
+        }, ["key"], OutboxAction.id)
+        if new_id is not None:
+            created.append((new_id, action.queue))
+    return created
+
+
+def claim(session: Session, action_id: int, stale_after: int, now: datetime | None = None) -> OutboxAction | None:
+    """Take the action unless it is finished or freshly claimed by another worker."""
+    now = now or utcnow()
+    result = session.execute(
+        update(OutboxAction)
+        .where(OutboxAction.id == action_id)
+        .where(or_(
+            OutboxAction.status == "pending",
+            (OutboxAction.status == "running") & (OutboxAction.claimed_at < now - timedelta(seconds=stale_after)),
+        ))
+        .values(status="running", claimed_at=now, attempts=OutboxAction.attempts + 1)
+    )
+    session.commit()
+    return session.get(OutboxAction, action_id) if result.rowcount == 1 else None
+
+
+def settle(session: Session, action_id: int, status: str, result: dict | None = None, error: str | None = None) -> None:
+    """Record the action's outcome: done, failed, expired, or back to pending for a retry."""
+    session.rollback()
+    values = {"status": status, "error": error[:ERROR_CHARS] if error else None}
+    if result is not None:
+        values["result"] = result
+    if status != "pending":
+        values["done_at"] = utcnow()
+    session.execute(update(OutboxAction).where(OutboxAction.id == action_id).values(**values))
+    session.commit()
+
+
+def stale_actions(session: Session, pending_after: int, running_after: int, now: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, queue) of actions left pending or running too long."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(OutboxAction.id, OutboxAction.queue)
+        .where(or_(
+            (OutboxAction.status == "pending") & (OutboxAction.created_at < now - timedelta(seconds=pending_after)),
+            (OutboxAction.status == "running") & (OutboxAction.claimed_at < now - timedelta(seconds=running_after)),
+        ))
+        .order_by(OutboxAction.id).limit(limit)
+    )
+    return [(row.id, row.queue) for row in rows]

@@ -1,0 +1,53 @@
+"""Gateway calls that alert staff: app messages and group robots, both counted on our side."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+from app.wecom.errors import RateLimited
+from app.wecom.results import AppMessageSent
+
+if TYPE_CHECKING:
+    from app.wecom.gateway import Gateway
+
+APP_MSG_TYPES = ("text", "textcard", "markdown")
+ROBOT_MSG_TYPES = ("text", "markdown")
+
+
+class AlertsMixin:
+    """Messages to staff members and to internal group chats."""
+
+    def send_app_message(self: "Gateway", touser: str | Sequence[str], msgtype: str,
+                         content: dict[str, Any] | str, *, duplicate_check_interval: int = 1800) -> AppMessageSent:
+        """Send an app message to staff, counted per member (WeCom silently drops the excess)."""
+        if msgtype not in APP_MSG_TYPES:
+            raise ValueError(f"msgtype must be one of {APP_MSG_TYPES}")
+        users = [u for u in touser.split("|") if u] if isinstance(touser, str) else list(touser)
+        payload = {"content": content} if isinstance(content, str) else dict(content)
+        # WeCom's duplicate check makes a repeat after an ambiguous failure harmless.
+        body = {"touser": "|".join(users), "msgtype": msgtype, "agentid": self.agent_id, msgtype: payload,
+                "enable_duplicate_check": 1, "duplicate_check_interval": duplicate_check_interval}
+
+        def attempt() -> dict[str, Any]:
+            self.limiter.members(self.corp_id, self.agent_id, users)
+            return self.client.call("post", "message/send", data=body)
+
+        reply = self.retrier.run(attempt)
+        invalid = tuple(u for u in str(reply.get("invaliduser") or "").split("|") if u)
+        return AppMessageSent(str(reply.get("msgid") or ""), invalid)
+
+    def send_robot(self: "Gateway", key: str, msgtype: str, content: dict[str, Any] | str) -> None:
+        """Post to a group robot (no access token), at most robot_per_minute per key."""
+        if msgtype not in ROBOT_MSG_TYPES:
+            raise ValueError(f"msgtype must be one of {ROBOT_MSG_TYPES}")
+        payload = {"content": content} if isinstance(content, str) else dict(content)
+        body = {"msgtype": msgtype, msgtype: payload}
+
+        def attempt() -> dict[str, Any]:
+            self.limiter.robot(key)
+            try:
+                return self.client.call("post", "webhook/send", params={"key": key}, data=body, with_token=False)
+            except RateLimited as err:  # someone else posted through this robot: its window is a minute
+                err.retry_after = max(err.retry_after or 0.0, 60.0)
+                raise
+
+        self.retrier.run(attempt, safe=False)

@@ -1,0 +1,63 @@
+"""Execute outbox actions through the gateway; every action is safe to run twice."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from app import outbox
+from app.models import OutboxAction, utcnow
+from app.services import Services, current_services
+from app.wecom.errors import PermanentError
+from jobs.executors import EXECUTORS
+
+log = logging.getLogger(__name__)
+
+
+def execute_action(action_id: int) -> None:
+    """rq entry point: run one outbox action."""
+    run_action(current_services(), action_id)
+
+
+def run_action(services: Services, action_id: int, now: datetime | None = None) -> str | None:
+    """Claim and run the action; return its new status (None when someone else holds it)."""
+    with services.sessions() as session:
+        action = outbox.claim(session, action_id, services.settings.action_stale_after, now)
+        if action is None:
+            return None
+        if action.not_after is not None and _aware(action.not_after) <= (now or utcnow()):
+            outbox.settle(session, action_id, "expired", error="deadline passed before execution")
+            log.warning("action %s (%s) expired before execution", action_id, action.kind)
+            return "expired"
+        try:
+            result = EXECUTORS[action.kind](services, session, action)
+            session.commit()
+        except PermanentError as err:
+            outbox.settle(session, action_id, "failed", {"outcome": type(err).__name__, "errcode": err.errcode}, str(err))
+            log.warning("action %s (%s) failed for good: %s %s", action_id, action.kind, type(err).__name__, err.errcode)
+            return "failed"
+        except Exception as err:
+            return _retry_or_fail(session, services, action, err)
+        outbox.settle(session, action_id, "done", {**(result or {}), "done_at": utcnow().isoformat()})
+        return "done"
+
+
+def _retry_or_fail(session, services: Services, action: OutboxAction, err: Exception) -> str:
+    """Record the failure; retry through the queue unless attempts are used up or the action has a deadline."""
+    final = action.attempts > len(services.settings.job_retry_intervals) or action.not_after is not None
+    detail = {"outcome": type(err).__name__, "errcode": getattr(err, "errcode", None)}
+    outbox.settle(session, action.id, "failed" if final else "pending", detail, f"{type(err).__name__}: {err}")
+    log.warning("action %s (%s) attempt %d failed (%s)%s", action.id, action.kind, action.attempts,
+                type(err).__name__, "" if final else "; will retry")
+    if final:
+        return "failed"
+    raise err
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def enqueue_actions(services: Services, created: list[tuple[int, str]]) -> None:
+    """Queue freshly stored actions on their queues."""
+    for action_id, queue in created:
+        services.queues.enqueue(queue, execute_action, action_id, job_id=f"act-{action_id}")
