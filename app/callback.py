@@ -53,6 +53,6 @@ def receive() -> Response:
         log.exception("inbox unavailable; WeCom will retry")
         return _text("storage unavailable", 503)
     if created:
-        services.relay.submit(event_id)
+        services.relay.submit((event_id, bool(envelope.fields.get("WelcomeCode"))))
     log.info("callback stored event %s (new=%s)", event_id, created)
     return _text("success")

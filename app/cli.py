@@ -59,6 +59,18 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
 
 
 @main.command()
+def scheduler() -> None:
+    """Run the scheduler: one leader (Redis lock) plans schedule slots and enqueues their jobs (needs REDIS_URL)."""
+    from jobs.scheduler import run_scheduler
+
+    settings = Settings()
+    if not settings.redis_url:
+        click.echo("REDIS_URL is not set: the scheduler needs Redis for its leader lock and the rq queues.", err=True)
+        sys.exit(2)
+    run_scheduler(settings)
+
+
+@main.command()
 @click.option("--once", is_flag=True, help="Run the scenario, print a summary and exit.")
 @click.option("--port", default=8000, show_default=True, type=int)
 def demo(once: bool, port: int) -> None:
@@ -75,6 +87,57 @@ def sandbox(ctx: click.Context) -> None:
     from app.sandbox.server import main as sandbox_main
 
     sandbox_main(ctx.args)
+
+
+@main.group()
+def sync() -> None:
+    """Repair our copy of WeCom's data."""
+
+
+@sync.command("contacts")
+def sync_contacts() -> None:
+    """Reconcile contacts and relations with WeCom (batch/get_by_user) and repair what missed callbacks left."""
+    from contextlib import ExitStack
+
+    from app.services import build_services, install
+    from jobs.reconcile import reconcile_contacts
+
+    services = install(build_services(Settings()))
+    with ExitStack() as stack:
+        stack.callback(services.close)
+        bars: list = []
+
+        def progress(done: int, total: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(click.progressbar(length=total, label="follow users", file=sys.stderr)))
+            bars[0].update(done - bars[0].pos)
+
+        report = reconcile_contacts(services, progress)
+    for line in report.lines():
+        click.echo(line)
+
+
+@main.group()
+def channels() -> None:
+    """Acquisition channels (WeCom contact ways)."""
+
+
+@channels.command("sync")
+def channels_sync() -> None:
+    """Create a contact way for every channel in channels.yaml that has none; print each QR code URL."""
+    from app.services import build_services
+    from jobs.channels import sync_channels
+
+    services = build_services(Settings())
+    try:
+        synced = sync_channels(services)
+    finally:
+        services.close()
+    for channel in synced:
+        status = "created" if channel.created else "already synced"
+        click.echo(f"{channel.state}\t{channel.name}\t{status}\t{channel.qr_code or '-'}")
+        if channel.note:
+            click.echo(f"  note: {channel.note}", err=True)
 
 
 if __name__ == "__main__":

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import OutboxAction, utcnow
 from app.upsert import insert_ignore
-from bots.effects import Action
+
+if TYPE_CHECKING:
+    from bots.effects import Action
 
 ERROR_CHARS = 500
 
 
-def store_actions(session: Session, actions: list[Action], event_id: int | None = None) -> list[tuple[int, str]]:
+def store_actions(session: Session, actions: list["Action"], event_id: int | None = None) -> list[tuple[int, str]]:
     """Insert actions whose key is new (in the caller's transaction); return (id, queue) of the new ones."""
     created = []
     for action in actions:
@@ -25,6 +28,12 @@ def store_actions(session: Session, actions: list[Action], event_id: int | None 
         if new_id is not None:
             created.append((new_id, action.queue))
     return created
+
+
+def link_contact(session: Session, key: str, contact_id: int) -> None:
+    """Attach an action stored before its contact existed (the welcome fast path) to that contact."""
+    session.execute(update(OutboxAction).where(OutboxAction.key == key, OutboxAction.contact_id.is_(None))
+                    .values(contact_id=contact_id))
 
 
 def claim(session: Session, action_id: int, stale_after: int, now: datetime | None = None) -> OutboxAction | None:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     welcome_window: timedelta = timedelta(seconds=20)
     action_stale_after: int = 120
     log_level: str = "INFO"
+    scheduler_leader_ttl: int = 30
+    sweep_interval_seconds: int = 30
+    nightly_at: str = "02:30"
 
     @property
     def uses_sqlite(self) -> bool:

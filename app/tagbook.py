@@ -1,10 +1,12 @@
 """Our copy of WeCom's corp tags: look tags up by (group, name), creating missing ones through the gateway."""
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+from redis.exceptions import LockError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,7 @@ from app.models import Tag, utcnow
 from app.wecom.errors import TagExists
 from app.wecom.results import TagGroup
 
+log = logging.getLogger(__name__)
 _local_lock = threading.Lock()
 
 
@@ -64,5 +67,13 @@ def _creation_lock(services) -> Iterator[None]:
         with _local_lock:
             yield
         return
-    with services.redis.lock("scrm:lock:tag-create", timeout=60, blocking_timeout=60):
+    lock = services.redis.lock("scrm:lock:tag-create", timeout=60, blocking_timeout=60)
+    if not lock.acquire():
+        raise TimeoutError("another process has been creating tags for 60 s")
+    try:
         yield
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            log.warning("tag-creation lock expired before release")

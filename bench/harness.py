@@ -28,19 +28,24 @@ def gunicorn(target: str, env: dict[str, str], workers: int = 2, port: int | Non
         cwd=ROOT, env={**os.environ, **env},
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn {target} did not start")
-                time.sleep(0.05)
+        wait_for_port(port, proc)
         yield port
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Wait until something listens on the port; fail if the process exits first or time runs out."""
+    deadline, pause = time.monotonic() + timeout, threading.Event()
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"nothing listens on port {port} (process exit code {proc.poll()})")
+            pause.wait(0.05)
 
 
 def post(port: int, path: str, body: bytes) -> int:

@@ -1,11 +1,11 @@
 """Bots react to events. Routers are listed here by hand: no scanning, nothing global at import."""
 from __future__ import annotations
 
-from bots import contacts
+from bots import contacts, tags
 from bots.context import BotContext
 from bots.router import Router
 
-ROUTERS: list[Router] = [contacts.router]
+ROUTERS: list[Router] = [contacts.router, tags.router]
 
 
 def dispatch(event, ctx: BotContext, routers: list[Router] | None = None) -> int:

@@ -1,16 +1,17 @@
 """Contact lifecycle: new contacts are stored, welcomed, attributed and staged; lost ones leave nurture."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from app import contacts as store
-from app.wecom.events import ContactAdded, ContactDeleted, ContactEdited, ContactEvent, FollowUserDeleted, TransferFailed
+from app import outbox
+from app.wecom.events import ContactAdded, ContactDeleted, ContactEdited, ContactEvent, TransferFailed
 from bots import effects
 from bots.context import BotContext
 from bots.router import Router
+from jobs.welcome import welcome_action
 
 router = Router("contacts")
-WELCOME_SAFETY = timedelta(seconds=2)
 LOST_REASONS = {"del_external_contact": "员工删除了客户", "del_follow_user": "客户删除了员工"}
 
 
@@ -25,6 +26,7 @@ def contact_added(event: ContactAdded, ctx: BotContext) -> None:
         if channel.initial_stage and contact.stage == ctx.journey.initial_stage:
             store.change_axis(ctx.session, contact, "stage", channel.initial_stage,
                               f"渠道「{channel.name}」的初始阶段", rule_id="channel", event_id=ctx.event_id)
+    contact.owner_userid = contact.owner_userid or event.userid
     follow = store.get_or_create_follow(ctx.session, contact, event.userid)
     if event.create_time < follow.changed_at:
         return
@@ -32,7 +34,7 @@ def contact_added(event: ContactAdded, ctx: BotContext) -> None:
     follow.status = store.PENDING if event.half else store.ACTIVE
     follow.state, follow.changed_at, follow.lost_reason = event.state or follow.state, event.create_time, None
     follow.added_at = follow.added_at or _event_time(event)
-    if contact.owner_userid is None or contact.owner_userid not in _live_userids(ctx, contact.id):
+    if contact.owner_userid not in _live_userids(ctx, contact.id):
         contact.owner_userid = event.userid
     if contact.lead_status == "lost":
         store.change_axis(ctx.session, contact, "lead_status", "new", f"客户重新添加了员工 {event.userid}", event_id=ctx.event_id)
@@ -42,8 +44,8 @@ def contact_added(event: ContactAdded, ctx: BotContext) -> None:
                        event_id=ctx.event_id, detail={"userid": event.userid, "state": event.state, "half": event.half})
     ctx.session.flush()
     if event.welcome_code and not was_active:
-        deadline = min(_event_time(event), ctx.received_at) + ctx.settings.welcome_window - WELCOME_SAFETY
-        ctx.record(effects.send_welcome(event.welcome_code, channel.welcome_text, channel.welcome_attachments, contact.id, deadline))
+        ctx.record(welcome_action(ctx.services, event, ctx.received_at, contact.id))
+        outbox.link_contact(ctx.session, f"welcome:{event.welcome_code}", contact.id)
     ctx.record(effects.fetch_contact(event.external_userid, contact.id, f"event{ctx.event_id}"))
     tags = [[ctx.channels.tag_group, name] for name in channel.initial_tags] if not was_active else []
     ctx.record(effects.sync_tags(follow.id, contact.id, f"event{ctx.event_id}", tags))

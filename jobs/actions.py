@@ -11,6 +11,7 @@ from app.wecom.errors import PermanentError
 from jobs.executors import EXECUTORS
 
 log = logging.getLogger(__name__)
+FAST_QUEUE = "welcome"
 
 
 def execute_action(action_id: int) -> None:
@@ -61,3 +62,15 @@ def enqueue_actions(services: Services, created: list[tuple[int, str]]) -> None:
     """Queue freshly stored actions on their queues."""
     for action_id, queue in created:
         services.queues.enqueue(queue, execute_action, action_id, job_id=f"act-{action_id}")
+
+
+def run_fast_actions(services: Services, created: list[tuple[int, str]]) -> None:
+    """Run welcome-queue actions right here (their 20-second window allows no queueing); queue the rest.
+
+    A worker killed before it gets here leaves the action pending: the outbox sweeper re-queues it on the
+    welcome queue, where it still runs if its deadline has not passed.
+    """
+    enqueue_actions(services, [(i, q) for i, q in created if q != FAST_QUEUE])
+    for action_id, queue in created:
+        if queue == FAST_QUEUE:
+            run_action(services, action_id)

@@ -11,7 +11,7 @@ from app.services import Services, current_services
 from app.wecom.envelope import parse_flat_xml
 from app.wecom.events import parse_event
 from bots import BotContext, dispatch
-from jobs.actions import enqueue_actions
+from jobs.actions import run_fast_actions
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +43,19 @@ def run_event(services: Services, event_id: int) -> bool:
             log.warning("event %s failed on attempt %d (final=%s): %s", event_id, attempts, final, type(exc).__name__)
             raise
         inbox.finish(session, event_id)
-    enqueue_actions(services, created)
+    run_fast_actions(services, created)
     log.info("event %s (%s/%s) processed by %d handlers, %d actions", event_id, event.kind, event.change_type, handled, len(created))
     return True
 
 
-def enqueue_events(services: Services, event_ids: list[int]) -> None:
-    """Queue processing of freshly stored events in one batch."""
-    services.queues.enqueue_many("callbacks", process_event, [((i,), f"evt-{i}") for i in event_ids])
+def enqueue_events(services: Services, items: list[tuple[int, bool]]) -> None:
+    """Queue processing of freshly stored events, and the welcome fast path for those carrying a welcome code."""
+    from jobs.welcome import send_welcome_for_event
+
+    welcome = [((event_id,), f"wel-{event_id}") for event_id, has_code in items if has_code]
+    if welcome:
+        services.queues.enqueue_many("welcome", send_welcome_for_event, welcome)
+    services.queues.enqueue_many("callbacks", process_event, [((i,), f"evt-{i}") for i, _ in items])
 
 
 def enqueue_event(services: Services, event_id: int, unless_active: bool = False) -> bool:

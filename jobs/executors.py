@@ -15,7 +15,6 @@ def welcome(services, session: Session, action: OutboxAction) -> dict:
     payload = action.payload
     sent = services.gateway.send_welcome_msg(payload["code"], payload["text"], payload["attachments"],
                                              deadline=action.not_after.timestamp())
-    add_activity(session, action.contact_id, "welcome", "已发送欢迎语", detail={"action_id": action.id})
     return {"sent_at": utcnow().isoformat(), "on_earlier_attempt": sent.on_earlier_attempt}
 
 

@@ -13,7 +13,7 @@ from rq.exceptions import NoSuchJobError
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAMES = ("callbacks", "welcome", "wecom", "default")
+QUEUE_NAMES = ("welcome", "callbacks", "wecom", "default")
 ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 

@@ -1,6 +1,6 @@
-"""Hand freshly stored inbox ids to the queue in batches, off the request path.
+"""Hand freshly stored inbox events to the queues in batches, off the request path.
 
-The inbox row is already committed when an id arrives here, so an id lost with the process
+The inbox row is already committed when an item arrives here, so an item lost with the process
 (or refused by an unreachable Redis) is only late: the sweeper re-enqueues pending rows.
 """
 from __future__ import annotations
@@ -8,33 +8,33 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from typing import Callable
+from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
 
 class EnqueueRelay:
-    """A daemon thread that enqueues event ids in batches (one Redis round trip per batch)."""
+    """A daemon thread that enqueues items in batches (one Redis round trip per batch)."""
 
-    def __init__(self, send: Callable[[list[int]], None], max_batch: int = 200) -> None:
+    def __init__(self, send: Callable[[list[Any]], None], max_batch: int = 200) -> None:
         self._send = send
         self._max_batch = max_batch
-        self._pending: deque[int] = deque()
+        self._pending: deque[Any] = deque()
         self._cond = threading.Condition()
         self._busy = False
         self._thread: threading.Thread | None = None
 
-    def submit(self, event_id: int) -> None:
-        """Queue the id for enqueueing; returns at once."""
+    def submit(self, item: Any) -> None:
+        """Queue the item for enqueueing; returns at once."""
         with self._cond:
-            self._pending.append(event_id)
+            self._pending.append(item)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="enqueue-relay", daemon=True)
                 self._thread.start()
             self._cond.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until every submitted id has been handed to the queue (or dropped); False on timeout."""
+        """Block until every submitted item has been handed to the queue (or dropped); False on timeout."""
         with self._cond:
             return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
 

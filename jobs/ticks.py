@@ -1,0 +1,159 @@
+"""Schedule state in our own table: which slots are due, who planned them, and how their jobs ended."""
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import ScheduleRun, utcnow
+from app.services import Services, current_services
+from app.settings import Settings
+from app.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+DAY = timedelta(days=1)
+KEEP_RUNS = timedelta(days=7)
+ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """One scheduled job: slots fall on anchor + k·interval; `target` is a no-argument rq job by import path."""
+
+    name: str
+    target: str
+    interval: timedelta
+    anchor: datetime = UNIX_EPOCH
+    catch_up: int = 1
+
+    @property
+    def nightly(self) -> bool:
+        """Tell whether the job runs once a day (a cron trigger at the anchor's wall-clock time)."""
+        return self.interval == DAY
+
+
+def schedule_table(settings: Settings) -> tuple[Scheduled, ...]:
+    """Every scheduled job, in one place."""
+    every = timedelta(seconds=settings.sweep_interval_seconds)
+    hour, minute = (int(part) for part in settings.nightly_at.split(":"))
+    nightly = datetime(2000, 1, 1, hour, minute, tzinfo=ZoneInfo(settings.timezone))
+    return (
+        Scheduled("sweep_inbox", "jobs.sweeper.sweep", every, catch_up=3),
+        Scheduled("sweep_outbox", "jobs.outbox_sweeper.sweep", every, catch_up=3),
+        Scheduled("nightly_reconcile", "jobs.reconcile.reconcile_job", DAY, nightly),
+        Scheduled("nightly_inactivity", "jobs.inactivity.inactivity_job", DAY, nightly),
+        Scheduled("nightly_prune_runs", "jobs.ticks.prune_job", DAY, nightly),
+    )
+
+
+def latest_slot(now: datetime, interval: timedelta, anchor: datetime = UNIX_EPOCH) -> datetime:
+    """The last slot at or before `now` (wall-clock arithmetic in the anchor's zone)."""
+    local = now.astimezone(anchor.tzinfo)
+    return anchor + ((local - anchor) // interval) * interval
+
+
+def due_slots(last_slot: datetime | None, now: datetime, interval: timedelta,
+              anchor: datetime = UNIX_EPOCH, cap: int = 1) -> list[datetime]:
+    """Slots after `last_slot` up to `now`, oldest first, at most the latest `cap`; only the latest on a first run."""
+    if cap < 1 or interval <= timedelta(0):
+        raise ValueError("cap must be at least 1 and interval positive")
+    slot = latest_slot(now, interval, anchor)
+    if last_slot is None:
+        return [slot]
+    slots: list[datetime] = []
+    while slot > last_slot and len(slots) < cap:
+        slots.append(slot)
+        slot -= interval
+    return slots[::-1]
+
+
+def last_slot(session: Session, name: str) -> datetime | None:
+    """The latest slot recorded for the job."""
+    return _aware(session.execute(select(func.max(ScheduleRun.due_at)).where(ScheduleRun.name == name)).scalar())
+
+
+def claim_slot(session: Session, name: str, due_at: datetime, epoch: int) -> int | None:
+    """Record the slot as planned by this epoch; return the run id, or None if already planned or we were deposed."""
+    newest = session.execute(select(func.max(ScheduleRun.epoch))).scalar()
+    if newest is not None and newest > epoch:
+        log.warning("refusing %s slot from deposed epoch %s (newest %s)", name, epoch, newest)
+        return None
+    return insert_ignore(session, ScheduleRun, {
+        "name": name, "due_at": due_at.astimezone(timezone.utc), "epoch": epoch, "status": "planned",
+        "planned_at": utcnow(),
+    }, ["name", "due_at"], ScheduleRun.id)
+
+
+def unstarted_runs(session: Session, older_than: timedelta, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Ids of runs planned but never started (a lost enqueue), oldest first."""
+    cutoff = (now or utcnow()) - older_than
+    return list(session.execute(
+        select(ScheduleRun.id).where(ScheduleRun.status == "planned", ScheduleRun.planned_at < cutoff)
+        .order_by(ScheduleRun.id).limit(limit)
+    ).scalars())
+
+
+def run_scheduled(run_id: int) -> None:
+    """rq entry point: run one planned slot's job and record how it ended."""
+    run_slot(current_services(), run_id)
+
+
+def run_slot(services: Services, run_id: int, resolve: Callable[[str], Callable[[], object]] | None = None) -> str | None:
+    """Run the slot's target unless it already finished; return the run's new status."""
+    targets = {job.name: job.target for job in schedule_table(services.settings)}
+    with services.sessions() as session:
+        run = session.get(ScheduleRun, run_id)
+        if run is None or run.status == "done":
+            return None
+        target = targets.get(run.name)
+        _settle(session, run_id, "running" if target else "failed", started_at=utcnow(),
+                error=None if target else f"no scheduled job named {run.name}")
+        if target is None:
+            return "failed"
+        try:
+            (resolve or import_target)(target)()
+        except Exception as exc:
+            _settle(session, run_id, "failed", finished_at=utcnow(), error=f"{type(exc).__name__}: {exc}"[:ERROR_CHARS])
+            log.warning("scheduled run %s (%s) failed: %s", run_id, run.name, type(exc).__name__)
+            raise
+        _settle(session, run_id, "done", finished_at=utcnow(), error=None)
+        return "done"
+
+
+def import_target(path: str) -> Callable[[], object]:
+    """Import "package.module.function" (jobs written by other modules are named, not imported here)."""
+    module, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+def prune_job() -> int:
+    """rq entry point: delete finished runs older than a week."""
+    return prune_runs(current_services(), utcnow() - KEEP_RUNS)
+
+
+def prune_runs(services: Services, before: datetime) -> int:
+    """Delete finished runs due before `before`; the newest run of each job is kept for catch-up."""
+    with services.sessions() as session:
+        newest = select(func.max(ScheduleRun.id)).group_by(ScheduleRun.name)
+        result = session.execute(delete(ScheduleRun).where(
+            ScheduleRun.due_at < before, ScheduleRun.status.in_(["done", "failed"]), ScheduleRun.id.not_in(newest)))
+        session.commit()
+        return result.rowcount
+
+
+def _settle(session: Session, run_id: int, status: str, **values: object) -> None:
+    session.rollback()
+    session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id).values(status=status, **values))
+    session.commit()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
