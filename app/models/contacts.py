@@ -1,41 +1,12 @@
-"""SQLAlchemy 2.0 typed models: the tables that are the source of truth."""
+"""Staff, channels, tags, contacts, relations, stage changes and the timeline."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    """Declarative base shared by every model."""
-
-
-class InboxEvent(Base):
-    """One WeCom callback as received: stored before we answer, processed later."""
-
-    __tablename__ = "inbox_events"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
-    corp_id: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(64))
-    change_type: Mapped[str | None] = mapped_column(String(64))
-    wecom_create_time: Mapped[int] = mapped_column(BigInteger)
-    payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    __table_args__ = (Index("ix_inbox_events_status_received", "status", "received_at"),)
+from app.models.base import Base, utcnow
 
 
 class Staff(Base):
@@ -152,47 +123,3 @@ class Activity(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (Index("ix_activities_contact_at", "contact_id", "at"),)
-
-
-class OutboxAction(Base):
-    """One outbound effect, unique by idempotency key, stored before any API call."""
-
-    __tablename__ = "outbox"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    queue: Mapped[str] = mapped_column(String(16))
-    payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    result: Mapped[dict | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(String(500))
-    contact_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    event_id: Mapped[int | None] = mapped_column(BigInteger)
-    not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    __table_args__ = (Index("ix_outbox_status_created", "status", "created_at"),)
-
-
-class ScheduleRun(Base):
-    """One planned slot of a scheduled job: unique per (name, due_at), so a slot is planned at most once."""
-
-    __tablename__ = "schedule_runs"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    epoch: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="planned")
-    planned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    error: Mapped[str | None] = mapped_column(String(500))
-
-    __table_args__ = (UniqueConstraint("name", "due_at", name="uq_schedule_runs_name_due"),
-                      Index("ix_schedule_runs_status_planned", "status", "planned_at"),
-                      Index("ix_schedule_runs_epoch", "epoch"))

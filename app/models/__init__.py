@@ -1,0 +1,11 @@
+"""SQLAlchemy 2.0 typed models: the tables that are the source of truth."""
+from app.models.base import Base, utcnow
+from app.models.contacts import Activity, Channel, Contact, Follow, StageChange, Staff, Tag
+from app.models.inbox import InboxEvent
+from app.models.outbox import OutboxAction
+from app.models.schedule import ScheduleRun
+
+__all__ = [
+    "Activity", "Base", "Channel", "Contact", "Follow", "InboxEvent", "OutboxAction", "ScheduleRun", "StageChange",
+    "Staff", "Tag", "utcnow",
+]
