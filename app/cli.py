@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from app.cli_content import content
 from app.settings import Settings
 
 
@@ -138,6 +139,35 @@ def channels_sync() -> None:
         click.echo(f"{channel.state}\t{channel.name}\t{status}\t{channel.qr_code or '-'}")
         if channel.note:
             click.echo(f"  note: {channel.note}", err=True)
+
+
+main.add_command(content)
+
+
+@main.group()
+def report() -> None:
+    """Reports over our own tables."""
+
+
+@report.command("staff")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(min=1), help="How many days back.")
+def report_staff(days: int) -> None:
+    """Show how promptly each staff member confirmed mass-send and Moments tasks."""
+    from datetime import timedelta
+
+    from app.models import utcnow
+    from app.services import build_services
+    from jobs.confirmation import confirmation_report, report_lines
+
+    services = build_services(Settings())
+    try:
+        until = utcnow()
+        with services.sessions() as session:
+            rows = confirmation_report(session, until - timedelta(days=days), until)
+    finally:
+        services.close()
+    for line in report_lines(rows):
+        click.echo(line)
 
 
 if __name__ == "__main__":

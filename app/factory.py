@@ -17,11 +17,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask(__name__)
     app.extensions["scrm"] = services
 
-    from app import api, api_contacts, callback
+    from app import api, api_contacts, api_content, callback
 
     app.register_blueprint(callback.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_contacts.bp)
+    app.register_blueprint(api_content.bp)
 
     @app.get("/healthz")
     def healthz():

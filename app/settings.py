@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     scheduler_leader_ttl: int = 30
     sweep_interval_seconds: int = 30
     nightly_at: str = "02:30"
+    nurture_interval_minutes: int = 10
+    private_per_day: int = 1
+    moments_per_day: int = 3
+    mass_send_cap: str = "per_day"
+    moments_visible_per_day: int = 3
+    moments_per_staff_per_day: int = 3
+    quiet_start: str = "21:00"
+    quiet_end: str = "08:00"
+    remind_after_minutes: int = 120
+    remind_every_minutes: int = 180
+    remind_max_per_day: int = 2
+    escalate_after_minutes: int = 360
 
     @property
     def uses_sqlite(self) -> bool:

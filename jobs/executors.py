@@ -1,20 +1,29 @@
 """What each outbox action kind does through the gateway (one function per kind)."""
 from __future__ import annotations
 
+from datetime import timezone
 from typing import Callable
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.contacts import ACTIVE, add_activity
-from app.models import Contact, Follow, OutboxAction, utcnow
+from app.models import Contact, Delivery, Follow, OutboxAction, utcnow
 from app.tagbook import ensure_tags, store_groups
+from app.wecom.errors import WelcomeCodeUsed
+from app.wecom.results import MomentTaskCreated, MsgTemplateCreated
 
 
 def welcome(services, session: Session, action: OutboxAction) -> dict:
     """Send the welcome message inside the code's window."""
     payload = action.payload
-    sent = services.gateway.send_welcome_msg(payload["code"], payload["text"], payload["attachments"],
-                                             deadline=action.not_after.timestamp())
+    try:
+        sent = services.gateway.send_welcome_msg(payload["code"], payload["text"], payload["attachments"],
+                                                 deadline=action.not_after.timestamp())
+    except WelcomeCodeUsed:
+        if _earlier_attempt(action) is None:
+            raise
+        return {"sent_at": None, "on_earlier_attempt": True}
     return {"sent_at": utcnow().isoformat(), "on_earlier_attempt": sent.on_earlier_attempt}
 
 
@@ -62,6 +71,49 @@ def refresh_tags(services, session: Session, action: OutboxAction) -> dict:
     return {"groups": len(groups)}
 
 
+def mass_send(services, session: Session, action: OutboxAction) -> dict:
+    """Create the 1:1 mass-send task the sender confirms in WeCom; its deliveries wait for confirmation."""
+    payload = action.payload
+    since = _earlier_attempt(action)
+    found = since and services.gateway.find_msg_template(payload["sender"], payload["text"], since)
+    created = MsgTemplateCreated(found, adopted=True) if found else services.gateway.add_msg_template(
+        payload["sender"], payload["recipients"], payload["text"], payload["attachments"])
+    failed = set(created.fail_list)
+    for status, members in (("unconfirmed", [e for e in payload["recipients"] if e not in failed]), ("failed", list(failed))):
+        if members:
+            session.execute(update(Delivery).where(Delivery.action_id == action.id, Delivery.external_userid.in_(members))
+                            .values(status=status, updated_at=utcnow()))
+    return {"msgid": created.msgid, "fail_list": list(created.fail_list), "adopted": created.adopted,
+            "created_at": utcnow().isoformat()}
+
+
+def moment(services, session: Session, action: OutboxAction) -> dict:
+    """Create the Moments task its senders confirm, visible to customers carrying the audience's tags."""
+    payload = action.payload
+    journey = services.content.journey
+    stage_names = {stage.name for stage in journey.stages}
+    wanted = list(payload.get("tags") or [])
+    tag_ids = list(ensure_tags(session, services, journey.tag_group, [t for t in wanted if t in stage_names]).values())
+    others = [t for t in wanted if t not in stage_names]
+    if others:
+        book = services.content.channels()
+        tag_ids += ensure_tags(session, services, book.tag_group, others).values()
+    since = _earlier_attempt(action)
+    found = since and services.gateway.find_moment(payload["text"], payload["senders"], since)
+    created = MomentTaskCreated(None, found, adopted=True) if found else services.gateway.add_moment_task(
+        payload["text"], payload["attachments"], sender_userids=payload["senders"], tag_ids=tag_ids)
+    return {"jobid": created.jobid, "moment_id": created.moment_id, "adopted": created.adopted, "tag_ids": tag_ids,
+            "created_at": utcnow().isoformat()}
+
+
+def _earlier_attempt(action: OutboxAction) -> float | None:
+    """When an earlier attempt of this create call may have reached WeCom (then look before creating again)."""
+    if action.attempts <= 1:
+        return None
+    created = action.created_at if action.created_at.tzinfo else action.created_at.replace(tzinfo=timezone.utc)
+    return created.timestamp()
+
+
 def _by_group(pairs: list[list[str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for group, name in pairs:
@@ -75,4 +127,6 @@ EXECUTORS: dict[str, Callable[..., dict]] = {
     "sync_tags": sync_tags,
     "app_message": app_message,
     "refresh_tags": refresh_tags,
+    "mass_send": mass_send,
+    "moment": moment,
 }

@@ -48,6 +48,10 @@ def schedule_table(settings: Settings) -> tuple[Scheduled, ...]:
     return (
         Scheduled("sweep_inbox", "jobs.sweeper.sweep", every, catch_up=3),
         Scheduled("sweep_outbox", "jobs.outbox_sweeper.sweep", every, catch_up=3),
+        Scheduled("poll_results", "jobs.results.poll_results_job", timedelta(minutes=5)),
+        Scheduled("remind_unconfirmed", "jobs.reminders.remind_job", timedelta(minutes=15)),
+        Scheduled("escalate_unconfirmed", "jobs.reminders.escalate_job", timedelta(minutes=15)),
+        Scheduled("nurture", "jobs.nurture.nurture_job", timedelta(minutes=settings.nurture_interval_minutes)),
         Scheduled("nightly_reconcile", "jobs.reconcile.reconcile_job", DAY, nightly),
         Scheduled("nightly_inactivity", "jobs.inactivity.inactivity_job", DAY, nightly),
         Scheduled("nightly_prune_runs", "jobs.ticks.prune_job", DAY, nightly),

@@ -2,10 +2,11 @@
 from app.models.base import Base, utcnow
 from app.models.contacts import Activity, Channel, Contact, Follow, StageChange, Staff, Tag
 from app.models.inbox import InboxEvent
+from app.models.nurture import ContentVersion, Delivery, Enrollment, MomentPlan
 from app.models.outbox import OutboxAction
 from app.models.schedule import ScheduleRun
 
 __all__ = [
-    "Activity", "Base", "Channel", "Contact", "Follow", "InboxEvent", "OutboxAction", "ScheduleRun", "StageChange",
-    "Staff", "Tag", "utcnow",
+    "Activity", "Base", "Channel", "Contact", "ContentVersion", "Delivery", "Enrollment", "Follow", "InboxEvent",
+    "MomentPlan", "OutboxAction", "ScheduleRun", "StageChange", "Staff", "Tag", "utcnow",
 ]

@@ -1,0 +1,1 @@
+"""Shipped content sequences (YAML is the source; CSV and Excel are exported copies)."""

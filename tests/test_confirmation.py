@@ -1,0 +1,60 @@
+"""The confirmation report counts tasks per staff member from what polling, reminders and escalation recorded."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from click.testing import CliRunner
+
+from app.cli import main
+from jobs.confirmation import StaffConfirmation, confirmation_report, report_lines
+from jobs.planner.model import SHANGHAI
+from jobs.reminders import escalate_unconfirmed, remind_unconfirmed
+from jobs.results import poll_results
+from tests.test_results import mass_task, moment_task, prospects, sandbox_now, world  # noqa: F401
+
+
+def daytime(moment):
+    """The same instant, or noon the next day when it falls in quiet hours (reminders are held then)."""
+    local = moment.astimezone(SHANGHAI)
+    return local.replace(hour=12) + timedelta(days=1) if local.hour >= 21 or local.hour < 8 else moment
+
+
+def test_report_counts_tasks_confirmations_reminders_and_escalations(world):
+    start = sandbox_now(world)
+    quick, late = prospects(world, "zhangsan", 1), prospects(world, "zhangsan", 2)
+    _, quick_msg = mass_task(world, "zhangsan", quick, start)
+    mass_task(world, "zhangsan", late, start)
+    _, jobid = moment_task(world, ["lisi", "wangwu"], start)
+    world.state.advance(30 * 60)
+    world.state.confirm_mass_task(quick_msg, "zhangsan")
+    world.state.confirm_moment_task(jobid, "lisi")
+    polled = start + timedelta(minutes=45)
+    poll_results(world.services, polled)
+    assert remind_unconfirmed(world.services, daytime(start + timedelta(hours=2))) == 1
+    assert escalate_unconfirmed(world.services, daytime(start + timedelta(hours=6))) == 2
+
+    with world.services.sessions() as session:
+        rows = confirmation_report(session, start - timedelta(days=1), start + timedelta(days=1))
+        empty = confirmation_report(session, start + timedelta(days=1), start + timedelta(days=2))
+
+    by_user = {row.userid: row for row in rows}
+    assert list(by_user) == ["lisi", "wangwu", "zhangsan"]
+    zhang = by_user["zhangsan"]
+    assert (zhang.name, zhang.tasks, zhang.confirmed, zhang.rate, zhang.reminders, zhang.escalations) == (
+        "张三", 2, 1, 0.5, 1, 1)
+    assert abs(zhang.median_minutes_to_confirm - 30) <= 1            # WeCom's send time, not the poll time
+    assert by_user["lisi"] == StaffConfirmation("lisi", "李四", 1, 1, 1.0, 45.0, 0, 0)
+    assert by_user["wangwu"] == StaffConfirmation("wangwu", "王五", 1, 0, 0.0, None, 0, 1)
+    assert empty == []
+    lines = report_lines(rows)
+    assert len(lines) == 4 and "张三" in lines[3] and "50%" in lines[3]
+
+
+def test_cli_prints_the_staff_report(world, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", world.services.settings.database_url)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    (contact,) = prospects(world, "sunqi", 1)
+    mass_task(world, "sunqi", [contact], sandbox_now(world))
+    result = CliRunner().invoke(main, ["report", "staff", "--days", "7"])
+    assert result.exit_code == 0, result.output
+    assert "孙七" in result.output and "0%" in result.output
