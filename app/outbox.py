@@ -30,12 +30,6 @@ def store_actions(session: Session, actions: list["Action"], event_id: int | Non
     return created
 
 
-def link_contact(session: Session, key: str, contact_id: int) -> None:
-    """Attach an action stored before its contact existed (the welcome fast path) to that contact."""
-    session.execute(update(OutboxAction).where(OutboxAction.key == key, OutboxAction.contact_id.is_(None))
-                    .values(contact_id=contact_id))
-
-
 def claim(session: Session, action_id: int, stale_after: int, now: datetime | None = None) -> OutboxAction | None:
     """Take the action unless it is finished or freshly claimed by another worker."""
     now = now or utcnow()

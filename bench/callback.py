@@ -6,6 +6,7 @@ Target: ours >= 50% of the bare endpoint's throughput on SQLite; p99 ack latency
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -46,6 +47,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="'' for the in-process queue")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
+                        help="gunicorn sync workers for both apps (default: gunicorn's advice, 2 x cores + 1)")
     args = parser.parse_args()
 
     if args.redis_url:
@@ -62,12 +65,13 @@ def main() -> None:
     warmup = signed_events(200, 10_000_000)
     load = signed_events(args.events, 0)
     paced = signed_events(int(args.rate * args.seconds), 20_000_000)
-    print(f"callback benchmark: {args.events} events, 2 gunicorn sync workers, SQLite at {workdir}")
+    print(f"callback benchmark: {args.events} events, {args.workers} gunicorn sync workers for both apps, "
+          f"SQLite at {workdir}, client and servers on the same {os.cpu_count()} cores")
 
-    with gunicorn("bench.bare_app:app", {"LOG_LEVEL": "WARNING"}) as port:
+    with gunicorn("bench.bare_app:app", {"LOG_LEVEL": "WARNING"}, workers=args.workers) as port:
         closed_loop(port, warmup)
         bare_rps, bare_errors = closed_loop(port, load)
-    with gunicorn("wsgi:app", env) as port:
+    with gunicorn("wsgi:app", env, workers=args.workers) as port:
         closed_loop(port, warmup)
         ours_rps, ours_errors = closed_loop(port, load)
         latencies, paced_errors = open_loop(port, paced, args.rate)
@@ -82,7 +86,8 @@ def main() -> None:
     p99 = sorted(latencies)[int(0.99 * (len(latencies) - 1))]
     print(f"ack latency at {args.rate:.0f} events/s over {args.seconds:.0f} s: {summary_ms(latencies)} "
           f"(errors {paced_errors}; target p99 < 20 ms: {'PASS' if p99 < 0.020 else 'FAIL'})")
-    jobs = Redis.from_url(args.redis_url).llen("rq:queue:callbacks") if args.redis_url else "n/a (in-process)"
+    redis = Redis.from_url(args.redis_url) if args.redis_url else None
+    jobs = sum(redis.llen(f"rq:queue:{q}") for q in ("welcome", "callbacks")) if redis else "n/a (in-process)"
     print(f"inbox rows stored: {stored} of {expected} distinct events sent; processing jobs queued: {jobs}")
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from app import contacts as store
-from app import outbox
 from app.wecom.events import ContactAdded, ContactDeleted, ContactEdited, ContactEvent, TransferFailed
 from bots import effects
 from bots.context import BotContext
 from bots.router import Router
-from jobs.welcome import welcome_action
+from bots.welcome import welcome_action
 
 router = Router("contacts")
 LOST_REASONS = {"del_external_contact": "员工删除了客户", "del_follow_user": "客户删除了员工"}
@@ -45,7 +44,6 @@ def contact_added(event: ContactAdded, ctx: BotContext) -> None:
     ctx.session.flush()
     if event.welcome_code and not was_active:
         ctx.record(welcome_action(ctx.services, event, ctx.received_at, contact.id))
-        outbox.link_contact(ctx.session, f"welcome:{event.welcome_code}", contact.id)
     ctx.record(effects.fetch_contact(event.external_userid, contact.id, f"event{ctx.event_id}"))
     tags = [[ctx.channels.tag_group, name] for name in channel.initial_tags] if not was_active else []
     ctx.record(effects.sync_tags(follow.id, contact.id, f"event{ctx.event_id}", tags))

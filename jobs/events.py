@@ -49,13 +49,11 @@ def run_event(services: Services, event_id: int) -> bool:
 
 
 def enqueue_events(services: Services, items: list[tuple[int, bool]]) -> None:
-    """Queue processing of freshly stored events, and the welcome fast path for those carrying a welcome code."""
-    from jobs.welcome import send_welcome_for_event
-
-    welcome = [((event_id,), f"wel-{event_id}") for event_id, has_code in items if has_code]
-    if welcome:
-        services.queues.enqueue_many("welcome", send_welcome_for_event, welcome)
-    services.queues.enqueue_many("callbacks", process_event, [((i,), f"evt-{i}") for i, _ in items])
+    """Queue freshly stored events: those carrying a welcome code on the fast `welcome` queue, the rest on `callbacks`."""
+    for queue, fast in (("welcome", True), ("callbacks", False)):
+        calls = [((event_id,), f"evt-{event_id}") for event_id, has_code in items if has_code is fast]
+        if calls:
+            services.queues.enqueue_many(queue, process_event, calls)
 
 
 def enqueue_event(services: Services, event_id: int, unless_active: bool = False) -> bool:

@@ -2,11 +2,22 @@
 from __future__ import annotations
 
 from rq import Queue, SimpleWorker
+
+from jobs.queues import QUEUE_NAMES
 from sqlalchemy import func, select
 
 from app.models import InboxEvent
 from tests.callbacks import post_event, sample_xml
 from tests.conftest import ADMIN_TOKEN
+
+
+def queued(redis) -> dict[str, list[str]]:
+    """Job ids waiting on each queue."""
+    return {name: Queue(name, connection=redis).job_ids for name in QUEUE_NAMES if Queue(name, connection=redis).count}
+
+
+def drain(redis) -> None:
+    SimpleWorker([Queue(name, connection=redis) for name in QUEUE_NAMES], connection=redis).work(burst=True)
 
 
 def inbox_rows(services) -> list[InboxEvent]:
@@ -34,9 +45,8 @@ def test_event_is_stored_enqueued_and_processed(client, services, vectors, redis
     assert response.status_code == 200 and response.get_data(as_text=True) == "success"
     [row] = inbox_rows(services)
     assert (row.kind, row.change_type, row.status) == ("change_external_contact", "add_external_contact", "pending")
-    queue = Queue("callbacks", connection=redis)
-    assert queue.job_ids == [f"evt-{row.id}"]
-    SimpleWorker([queue], connection=redis).work(burst=True)
+    assert queued(redis) == {"welcome": [f"evt-{row.id}"]}, "an add event with a welcome code takes the fast queue"
+    drain(redis)
     [row] = inbox_rows(services)
     assert row.status == "done" and row.attempts == 1 and row.processed_at is not None
 
@@ -46,10 +56,10 @@ def test_wecom_retry_creates_no_second_row_and_no_second_job(client, services, v
     for _ in range(3):
         assert post_event(client, services.crypto, xml).status_code == 200
     assert len(inbox_rows(services)) == 1
-    assert Queue("callbacks", connection=redis).count == 1
-    SimpleWorker([Queue("callbacks", connection=redis)], connection=redis).work(burst=True)
+    assert sum(map(len, queued(redis).values())) == 1
+    drain(redis)
     assert post_event(client, services.crypto, xml).status_code == 200
-    assert Queue("callbacks", connection=redis).count == 0
+    assert queued(redis) == {}
     assert [r.attempts for r in inbox_rows(services)] == [1]
 
 
@@ -59,7 +69,7 @@ def test_two_prospects_in_the_same_second_are_both_kept(client, services, vector
     rows = inbox_rows(services)
     assert len(rows) == 2
     assert rows[0].wecom_create_time == rows[1].wecom_create_time
-    assert Queue("callbacks", connection=redis).count == 2
+    assert sum(map(len, queued(redis).values())) == 2
 
 
 def test_every_sample_event_is_accepted(client, services, vectors, redis):
@@ -67,8 +77,9 @@ def test_every_sample_event_is_accepted(client, services, vectors, redis):
         assert post_event(client, services.crypto, sample_xml(vectors, name)).status_code == 200
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(InboxEvent)) == len(vectors["sample_events"])
-    assert Queue("callbacks", connection=redis).count == len(vectors["sample_events"])
-    SimpleWorker([Queue("callbacks", connection=redis)], connection=redis).work(burst=True)
+    lanes = queued(redis)
+    assert sum(map(len, lanes.values())) == len(vectors["sample_events"]) and set(lanes) == {"welcome", "callbacks"}
+    drain(redis)
     assert [(r.id, r.status, r.attempts, r.last_error) for r in inbox_rows(services) if r.status != "done"] == []
 
 

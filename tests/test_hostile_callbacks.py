@@ -8,6 +8,7 @@ from rq import Queue
 from sqlalchemy import func, select
 
 from app.models import InboxEvent
+from jobs.queues import QUEUE_NAMES
 from app.wecom.crypto import CallbackCrypto, signature
 from app.wecom.envelope import seal_envelope
 from tests.callbacks import sample_xml
@@ -127,7 +128,7 @@ def test_hostile_callback_is_refused_without_trace(client, services, vectors, re
     assert 0 < len(reason) < 80 and "Traceback" not in reason
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(InboxEvent)) == 0
-    assert Queue("callbacks", connection=redis).count == 0
+    assert all(Queue(name, connection=redis).count == 0 for name in QUEUE_NAMES)
 
 
 @pytest.mark.parametrize("query", [

@@ -1,0 +1,23 @@
+"""The welcome message for a new contact: the channel's text, due 2 s inside WeCom's 20-second window.
+
+Add events that carry a welcome code are processed on the `welcome` queue, which every worker serves first, and
+their welcome runs inline right after the event commits (jobs.actions.run_fast_actions): no queueing behind
+slower work, never sent after the deadline, never twice (the outbox key is the code).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from app.wecom.events import ContactAdded
+from bots import effects
+
+SAFETY = timedelta(seconds=2)
+
+
+def welcome_action(services, event: ContactAdded, received_at: datetime, contact_id: int | None) -> effects.Action:
+    """The welcome action for an add event: the channel's message, due before the code expires."""
+    channel = services.content.channels().for_state(event.state)
+    event_time = datetime.fromtimestamp(event.create_time, timezone.utc)
+    received = received_at if received_at.tzinfo else received_at.replace(tzinfo=timezone.utc)
+    deadline = min(event_time, received) + services.settings.welcome_window - SAFETY
+    return effects.send_welcome(event.welcome_code, channel.welcome_text, channel.welcome_attachments, contact_id, deadline)
