@@ -170,5 +170,30 @@ def report_staff(days: int) -> None:
         click.echo(line)
 
 
+@main.command()
+def classify() -> None:
+    """Classify JSON lines `{"text": ...}` from stdin into buying intents, one JSON line out per line in."""
+    import json
+
+    from bots.intents import classify as classify_text
+    from bots.intents import load_intents
+
+    model = load_intents()
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw.decode("utf-8-sig"))
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError('expected a JSON object with a string "text"')
+        except ValueError as exc:
+            click.echo(json.dumps({"error": str(exc), "line": number}, ensure_ascii=False))
+            continue
+        text = record["text"]
+        decision = classify_text(text, model)
+        click.echo(json.dumps({"text": text, "hot": decision.hot, "intent": decision.intent,
+                               "score": decision.score, "reasons": list(decision.reasons)}, ensure_ascii=False))
+
+
 if __name__ == "__main__":
     main()

@@ -16,12 +16,20 @@ class ContentStore:
         self.journey_path = Path(journey_path or DEFAULT_JOURNEY)
         self.channels_path = Path(channels_path or DEFAULT_CHANNELS)
         self._cache: dict[str, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @property
     def journey(self) -> Journey:
         """The journey: stages, lead statuses, rules, segments."""
         return self._load("journey", self.journey_path, lambda: load_journey(self.journey_path))
+
+    @property
+    def intents(self):
+        """The intent rules (keywords, negations, thresholds) from content/intents.yaml."""
+        from bots.intents import DEFAULT_INTENTS, load_intents
+
+        return self._load("intents", Path(DEFAULT_INTENTS),
+                          lambda: load_intents(DEFAULT_INTENTS, journey_intents=self.journey.intents))
 
     def channels(self, _session: Any = None) -> ChannelBook:
         """The channel book, validated against the journey's stages."""

@@ -1,6 +1,7 @@
 """`scrm demo`: the whole system on embedded defaults against the bundled WeCom sandbox."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -15,7 +16,8 @@ from werkzeug.serving import make_server
 
 from app.db import upgrade
 from app.factory import create_app
-from app.demo_report import report_journey
+from app.demo_nurture import run_nurture
+from app.demo_report import report_inquiries, report_journey
 from app.models import InboxEvent, OutboxAction
 from app.ports import free_port
 from app.sandbox import SandboxConfig, SandboxServer
@@ -25,6 +27,7 @@ from app.settings import Settings
 
 SETTLE_SECONDS = 60.0
 PLAY_SECONDS = 10.0
+QUIET_SECONDS = 2.5
 
 
 def verify_callback_url(callback_url: str, settings: Settings) -> bool:
@@ -38,6 +41,17 @@ def verify_callback_url(callback_url: str, settings: Settings) -> bool:
     query = urlencode({"msg_signature": signature(crypto.token, ts, nonce, echostr), "timestamp": ts, "nonce": nonce, "echostr": echostr})
     response = requests.get(f"{callback_url}?{query}", timeout=5)
     return response.status_code == 200 and response.text == plain
+
+
+def wait_quiet(sandbox: SandboxServer, quiet: float, timeout: float) -> None:
+    """Wait until the sandbox has sent no callback for `quiet` seconds (message notifications trail the scenario)."""
+    pause, deadline = threading.Event(), time.monotonic() + timeout
+    seen, since = len(sandbox.state.callbacks_sent), time.monotonic()
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        pause.wait(0.2)
+        now_seen = len(sandbox.state.callbacks_sent)
+        if now_seen != seen:
+            seen, since = now_seen, time.monotonic()
 
 
 def wait_settled(services, model, since_id: int, deadline: float) -> dict[str, int]:
@@ -65,8 +79,10 @@ def run_demo(once: bool, port: int, scenario_path: str | None = None) -> int:
     sandbox = SandboxServer.start(SandboxConfig(
         corp_id=base.wecom_corp_id, secrets=(base.wecom_secret,), callback_token=base.wecom_token,
         encoding_aes_key=base.wecom_aes_key, callback_url=callback_url, agent_id=base.wecom_agent_id,
+        auto_confirm_rate=1.0, auto_confirm_delay=1800,
     ))
-    settings = base.model_copy(update={"wecom_api_base": sandbox.api_base})
+    keys = json.dumps({str(v): pem for v, pem in sandbox.state.archive_private_keys().items()})
+    settings = base.model_copy(update={"wecom_api_base": sandbox.api_base, "archive_private_keys": keys})
     services = build_services(settings)
     upgrade(services.engine)
     app = create_app(services=services)
@@ -94,13 +110,16 @@ def _play(services, sandbox: SandboxServer, callback_url: str, once: bool, scena
     click.echo(f"scenario '{scenario.name}': {scenario.days} simulated days played in {PLAY_SECONDS:.0f} s ...")
     played = run_scenario(sandbox.state, scenario, within=PLAY_SECONDS)
     click.echo(f"actions: {played}")
-    emitted = played.get("add", 0) + played.get("leave", 0)
-    sandbox.state.wait_callbacks(emitted, timeout=SETTLE_SECONDS)
+    sandbox.state.wait_callbacks(played.get("add", 0) + played.get("leave", 0), timeout=SETTLE_SECONDS)
+    wait_quiet(sandbox, QUIET_SECONDS, SETTLE_SECONDS)
     deadline = time.monotonic() + SETTLE_SECONDS
     statuses = wait_settled(services, InboxEvent, since_id, deadline)
     actions = wait_settled(services, OutboxAction, since_action, deadline)
     ok = _report(services, sandbox, since_id, statuses) and verified
     ok = report_journey(services, sandbox, since_action, actions) and ok
+    ok = report_inquiries(services, sandbox) and ok
+    ok = run_nurture(services, sandbox, lambda: wait_settled(services, OutboxAction, since_action,
+                                                             time.monotonic() + SETTLE_SECONDS)) and ok
     if once:
         return 0 if ok else 1
     click.echo("\nServing; press Ctrl-C to stop.")

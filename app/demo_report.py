@@ -54,3 +54,21 @@ def report_journey(services, sandbox, since_action: int, actions: dict[str, int]
     tags = stage_tag_counts(services, sandbox.state)
     click.echo(f"live relations by number of stage tags in WeCom (sandbox): {dict(tags)}")
     return set(tags) <= {1} and actions.get("failed", 0) == 0 and not actions.get("pending")
+
+
+def report_inquiries(services, sandbox) -> bool:
+    """Print what prospects said, who became a hot lead, and one alert as sales saw it."""
+    from app.models import ArchivedMessage, LeadAlert
+
+    with services.sessions() as session:
+        messages = session.scalar(select(func.count()).select_from(ArchivedMessage))
+        alerts = session.execute(select(LeadAlert).order_by(LeadAlert.id)).scalars().all()
+        opted = session.scalar(select(func.count()).select_from(Contact).where(Contact.nurture_stopped == "opted_out"))
+    robot = sandbox.state.robot_messages(services.settings.sales_robot_key or "")
+    click.echo(f"\nprospect messages read from the session archive: {messages}; hot leads alerted: {len(alerts)} "
+               f"(robot posts {len(robot)}); opted out: {opted}")
+    if alerts:
+        facts = alerts[0].explanation
+        click.echo(f"example alert to {alerts[0].owner_userid}: {facts['who']}（{facts['company']}）{facts['intent']} — "
+                   f"渠道 {facts['channel']}，阶段 {facts['stage']}，客户说 {facts['messages']}，建议：{facts['next_step']}")
+    return messages > 0 and bool(alerts)

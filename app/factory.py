@@ -17,12 +17,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask(__name__)
     app.extensions["scrm"] = services
 
-    from app import api, api_contacts, api_content, callback
+    from app import api, api_contacts, api_content, api_leads, callback, links_view
 
     app.register_blueprint(callback.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_contacts.bp)
     app.register_blueprint(api_content.bp)
+    app.register_blueprint(api_leads.bp)
+    app.register_blueprint(links_view.bp)
 
     @app.get("/healthz")
     def healthz():

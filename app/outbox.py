@@ -16,6 +16,14 @@ if TYPE_CHECKING:
 ERROR_CHARS = 500
 
 
+class Deferred(Exception):
+    """Raised by an executor that cannot act yet (e.g. a robot's minute is full): run again after `delay` seconds."""
+
+    def __init__(self, delay: float, why: str) -> None:
+        super().__init__(why)
+        self.delay, self.why = delay, why
+
+
 def store_actions(session: Session, actions: list["Action"], event_id: int | None = None) -> list[tuple[int, str]]:
     """Insert actions whose key is new (in the caller's transaction); return (id, queue) of the new ones."""
     created = []

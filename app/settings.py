@@ -48,10 +48,20 @@ class Settings(BaseSettings):
     moments_per_staff_per_day: int = 3
     quiet_start: str = "21:00"
     quiet_end: str = "08:00"
+    public_base_url: str = "http://127.0.0.1:8000"
+    sales_robot_key: str | None = "sandbox-robot-key"
+    alert_cooldown_minutes: int = 120
+    lead_ack_minutes: int = 30
     remind_after_minutes: int = 120
     remind_every_minutes: int = 180
     remind_max_per_day: int = 2
     escalate_after_minutes: int = 360
+    archive_private_keys: str | None = Field(default=None, repr=False)
+    archive_sdk_path: str | None = None
+    archive_secret: str = Field(default="sandbox-archive-secret", repr=False)
+    archive_source: str = "sandbox"
+    archive_proxy: str = ""
+    archive_proxy_password: str = Field(default="", repr=False)
 
     @property
     def uses_sqlite(self) -> bool:

@@ -1,6 +1,7 @@
 """Run the whole system for end-to-end tests and benchmarks: sandbox, gunicorn web app, rq workers."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def system_env(settings: Settings) -> dict[str, str]:
         "WECOM_CORP_ID": settings.wecom_corp_id, "WECOM_TOKEN": settings.wecom_token,
         "WECOM_AES_KEY": settings.wecom_aes_key, "WECOM_SECRET": settings.wecom_secret,
         "WECOM_API_BASE": settings.wecom_api_base, "LOG_LEVEL": "WARNING",
-        "JOB_RETRY_INTERVALS": "[1, 2, 5]",
+        "JOB_RETRY_INTERVALS": "[1, 2, 5]", "ARCHIVE_PRIVATE_KEYS": settings.archive_private_keys or "",
     }
     return {**os.environ, **env}
 
@@ -58,10 +59,11 @@ def running_system(database_url: str, redis_url: str, workers: int = 2, web_work
         sandbox = SandboxServer.start(replace(SandboxConfig(), callback_url=callback_url, **sandbox_options))
         stack.callback(sandbox.stop)
         config = sandbox.state.config
+        keys = json.dumps({str(v): pem for v, pem in sandbox.state.archive_private_keys().items()})
         settings = Settings(
             database_url=database_url, redis_url=redis_url, wecom_corp_id=config.corp_id,
             wecom_token=config.callback_token, wecom_aes_key=config.encoding_aes_key, wecom_secret=config.secrets[0],
-            wecom_api_base=sandbox.api_base, _env_file=None,
+            wecom_api_base=sandbox.api_base, archive_private_keys=keys, _env_file=None,
         )
         engine = make_engine(database_url)
         upgrade(engine)

@@ -1,11 +1,14 @@
-"""Bots react to events. Routers are listed here by hand: no scanning, nothing global at import."""
+"""Bots react to events. Routers and archive hooks are listed here by hand: no scanning."""
 from __future__ import annotations
 
-from bots import contacts, tags
+from app.archive.hooks import NEW_MESSAGE_HOOKS
+from bots import archive, contacts, inquiry, tags
 from bots.context import BotContext
 from bots.router import Router
 
-ROUTERS: list[Router] = [contacts.router, tags.router]
+ROUTERS: list[Router] = [contacts.router, tags.router, archive.router]
+if inquiry.on_messages not in NEW_MESSAGE_HOOKS:
+    NEW_MESSAGE_HOOKS.append(inquiry.on_messages)
 
 
 def dispatch(event, ctx: BotContext, routers: list[Router] | None = None) -> int:

@@ -34,8 +34,8 @@ def read_yaml(path: str, check: Checker) -> tuple[list[Raw], list[Raw]]:
     check.keys(data, "", TOP_KEYS)
     if not any(key in data for key in TOP_KEYS):
         check.add(data.line, "file", "expected `sequences:` and/or `moments:` at the top")
-    sequences = [_sequence(check, item, f"sequences[{n}]") for n, item in _items(check, data, "sequences", "")]
-    moments = [_moment(check, item, f"moments[{n}]") for n, item in _items(check, data, "moments", "")]
+    sequences = [_sequence(check, item, f"sequences[{n}]") for n, item in check.items(data, "sequences", "")]
+    moments = [_moment(check, item, f"moments[{n}]") for n, item in check.items(data, "moments", "")]
     return sequences, moments
 
 
@@ -55,24 +55,6 @@ def _parse(path: str, text: str) -> Map:
     if not isinstance(data, Map):
         raise ContentError([ContentProblem(path, 1, "file", "expected `sequences:` and/or `moments:` at the top")])
     return data
-
-
-def _items(check: Checker, data: Map, key: str, where: str) -> list[tuple[int, Map]]:
-    """Return (1-based position, mapping) for each block of a list field, reporting anything else."""
-    field = f"{where}{key}"
-    if key not in data:
-        return []
-    value = data[key]
-    if not isinstance(value, Seq) or not value:
-        check.add(data.line_of(key), field, "expected a non-empty list of `- key: value` blocks")
-        return []
-    found = []
-    for n, (item, line) in enumerate(zip(value, value.lines), start=1):
-        if isinstance(item, Map):
-            found.append((n, item))
-        else:
-            check.add(line, f"{field}[{n}]", f"expected a block of `key: value` lines, got {item!r}")
-    return found
 
 
 def _cells(raw: Raw, data: Map, keys: tuple[str, ...], where: str) -> None:
@@ -113,7 +95,7 @@ def _sequence(check: Checker, item: Map, where: str) -> Raw:
     raw = Raw(item.line, prefix=f"{where}.")
     _cells(raw, item, ("key", "name", "starts_on", "cycle_days", "exits"), where)
     _block(check, raw, item, "enroll", where, AUDIENCE_KEYS)
-    raw.steps = [_step(check, step, f"{where}.steps[{n}]") for n, step in _items(check, item, "steps", f"{where}.")]
+    raw.steps = [_step(check, step, f"{where}.steps[{n}]") for n, step in check.items(item, "steps", f"{where}.")]
     return raw
 
 

@@ -203,20 +203,21 @@ class Checker:
             return False
         return value
 
-    def items(self, data: Map, key: str) -> list[tuple[int, Map]]:
+    def items(self, data: Map, key: str, where: str = "") -> list[tuple[int, Map]]:
         """Return (1-based position, mapping) for each mapping in a list field, reporting the rest."""
+        field = f"{where}{key}"
         if key not in data:
             return []
         value = data[key]
         if not isinstance(value, Seq) or not value:
-            self.add(data.line_of(key), key, "expected a non-empty list")
+            self.add(data.line_of(key), field, "expected a non-empty list of `- key: value` blocks")
             return []
         found = []
         for n, (item, line) in enumerate(zip(value, value.lines), start=1):
             if isinstance(item, Map):
                 found.append((n, item))
             else:
-                self.add(line, f"{key}[{n}]", f"expected a block of `key: value` lines, got {item!r}")
+                self.add(line, f"{field}[{n}]", f"expected a block of `key: value` lines, got {item!r}")
         return found
 
     def labels(self, data: Map, key: str) -> dict[str, str]:

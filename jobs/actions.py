@@ -32,6 +32,11 @@ def run_action(services: Services, action_id: int, now: datetime | None = None) 
         try:
             result = EXECUTORS[action.kind](services, session, action)
             session.commit()
+        except outbox.Deferred as later:
+            outbox.settle(session, action_id, "pending", error=f"deferred {later.delay:.0f}s: {later.why}")
+            services.queues.enqueue_in(action.queue, later.delay, execute_action, action_id,
+                                       job_id=f"act-{action_id}-later{action.attempts}")
+            return "deferred"
         except PermanentError as err:
             outbox.settle(session, action_id, "failed", {"outcome": type(err).__name__, "errcode": err.errcode}, str(err))
             log.warning("action %s (%s) failed for good: %s %s", action_id, action.kind, type(err).__name__, err.errcode)

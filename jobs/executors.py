@@ -4,14 +4,17 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Callable
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import outbox
 from app.contacts import ACTIVE, add_activity
 from app.models import Contact, Delivery, Follow, OutboxAction, utcnow
 from app.tagbook import ensure_tags, store_groups
-from app.wecom.errors import WelcomeCodeUsed
+from app.wecom.errors import RateLimited, WelcomeCodeUsed
 from app.wecom.results import MomentTaskCreated, MsgTemplateCreated
+
+ROBOT_DIGEST = 8
 
 
 def welcome(services, session: Session, action: OutboxAction) -> dict:
@@ -106,6 +109,33 @@ def moment(services, session: Session, action: OutboxAction) -> dict:
             "created_at": utcnow().isoformat()}
 
 
+def pull_archive(services, session: Session, action: OutboxAction) -> dict:
+    """Pull new messages from the session archive and report the counts."""
+    from app.archive.pull import pull_archive as pull
+
+    return pull(services).counts()
+
+
+def robot_alert(services, session: Session, action: OutboxAction) -> dict:
+    """Post this hot lead, and others waiting, in one robot message (a robot takes 20 messages a minute)."""
+    waiting = session.execute(select(OutboxAction.id).where(
+        OutboxAction.kind == "robot_alert", OutboxAction.status == "pending", OutboxAction.id != action.id)
+        .order_by(OutboxAction.id).limit(ROBOT_DIGEST - 1)).scalars().all()
+    batch = [action] + [claimed for claimed in (outbox.claim(session, i, services.settings.action_stale_after)
+                                                for i in waiting) if claimed is not None]
+    text = "\n".join(a.payload["markdown"] for a in batch)
+    try:
+        services.gateway.send_robot(action.payload["key"], "markdown", {"content": text})
+    except RateLimited as full:
+        session.rollback()
+        for other in batch[1:]:
+            outbox.settle(session, other.id, "pending", error="waiting for the robot's next slot")
+        raise outbox.Deferred(max(full.retry_after or 0.0, 1.0), "robot rate limit") from full
+    for other in batch[1:]:
+        outbox.settle(session, other.id, "done", {"sent_with": action.id, "done_at": utcnow().isoformat()})
+    return {"leads": len(batch), "sent_at": utcnow().isoformat()}
+
+
 def _earlier_attempt(action: OutboxAction) -> float | None:
     """When an earlier attempt of this create call may have reached WeCom (then look before creating again)."""
     if action.attempts <= 1:
@@ -129,4 +159,6 @@ EXECUTORS: dict[str, Callable[..., dict]] = {
     "refresh_tags": refresh_tags,
     "mass_send": mass_send,
     "moment": moment,
+    "pull_archive": pull_archive,
+    "robot_alert": robot_alert,
 }

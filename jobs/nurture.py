@@ -7,12 +7,14 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from app import outbox
 from app.content_versions import active_version, calendar_of
+from app.links import link_tracker
 from app.models import Delivery, Enrollment, MomentPlan, utcnow
 from app.services import Services, current_services
 from bots.effects import Action
@@ -23,7 +25,7 @@ from jobs.planner.ledger import local_day
 
 log = logging.getLogger(__name__)
 EXIT_PREFIXES = ("opted_out", "hot_lead", "lost", "exited:", "stage_reached:")
-_calendars: dict[int, object] = {}
+_calendars: dict[tuple[int, str, str], object] = {}
 _lock = threading.Lock()
 
 
@@ -48,12 +50,13 @@ def nurture_job() -> None:
 
 def calendar_for(services: Services, version) -> object:
     """The calendar of a content version (parsed once per process)."""
+    key = (version.id, version.content_hash, version.loaded_at.isoformat())
     with _lock:
-        if version.id not in _calendars:
+        if key not in _calendars:
             journey = services.content.journey
             calendar = calendar_of(version, journey=journey, channels=services.content.channels())
-            _calendars[version.id] = anchored(calendar, local_day(version.loaded_at))
-        return _calendars[version.id]
+            _calendars[key] = anchored(calendar, local_day(version.loaded_at))
+        return _calendars[key]
 
 
 def anchored(calendar, loaded_on):
@@ -83,7 +86,7 @@ def plan_nurture(services: Services, now: datetime | None = None) -> TickReport:
             result = plan(calendar, views, ledger, limits, now, stage_names={s.key: s.name for s in journey.stages})
         finally:
             gc.enable()
-        created = store_plan(session, result, now)
+        created = store_plan(session, result, now, track=link_tracker(services, session))
         session.commit()
     enqueue_actions(services, created)
     report.enrolled = len(views)
@@ -93,11 +96,13 @@ def plan_nurture(services: Services, now: datetime | None = None) -> TickReport:
     return report
 
 
-def store_plan(session: Session, result: Plan, now: datetime) -> list[tuple[int, str]]:
+def store_plan(session: Session, result: Plan, now: datetime,
+               track: Callable[[Action], Action] | None = None) -> list[tuple[int, str]]:
     """Store each planned task with its deliveries (or Moments visibility) in one transaction; mark exits."""
     created: list[tuple[int, str]] = []
     for send in result.sends:
-        new = outbox.store_actions(session, [_action(send)])
+        action = _action(send)
+        new = outbox.store_actions(session, [track(action) if track else action])
         if not new:
             continue
         created += new

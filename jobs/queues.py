@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Protocol
 
@@ -25,6 +26,9 @@ class Queues(Protocol):
 
     def enqueue_many(self, queue: str, func: Callable, calls: list[tuple[tuple, str]]) -> None:
         """Queue `func(*args)` for each (args, job_id), in one round trip where possible."""
+
+    def enqueue_in(self, queue: str, delay: float, func: Callable, *args, job_id: str | None = None) -> None:
+        """Queue `func(*args)` to run after `delay` seconds."""
 
     def is_active(self, job_id: str) -> bool:
         """Tell whether a job with this id is queued or running."""
@@ -54,6 +58,10 @@ class RedisQueues:
         with self.redis.pipeline() as pipe:
             self._queues[queue].enqueue_many(data, pipeline=pipe)
             pipe.execute()
+
+    def enqueue_in(self, queue: str, delay: float, func: Callable, *args, job_id: str | None = None) -> None:
+        """Schedule a job (run by a worker's scheduler, which `scrm worker` starts)."""
+        self._queues[queue].enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id, **self._job_options())
 
     def _job_options(self) -> dict:
         retry = Retry(max=len(self.retry_intervals), interval=self.retry_intervals) if self.retry_intervals else None
@@ -91,6 +99,12 @@ class InlineQueues:
         """Run each job on the pool."""
         for args, job_id in calls:
             self.enqueue(queue, func, *args, job_id=job_id)
+
+    def enqueue_in(self, queue: str, delay: float, func: Callable, *args, job_id: str | None = None) -> None:
+        """Run the job on the pool after `delay` seconds."""
+        timer = threading.Timer(delay, lambda: self.enqueue(queue, func, *args, job_id=job_id))
+        timer.daemon = True
+        timer.start()
 
     def is_active(self, job_id: str) -> bool:
         """Tell whether the job is in flight."""

@@ -52,6 +52,8 @@ def schedule_table(settings: Settings) -> tuple[Scheduled, ...]:
         Scheduled("remind_unconfirmed", "jobs.reminders.remind_job", timedelta(minutes=15)),
         Scheduled("escalate_unconfirmed", "jobs.reminders.escalate_job", timedelta(minutes=15)),
         Scheduled("nurture", "jobs.nurture.nurture_job", timedelta(minutes=settings.nurture_interval_minutes)),
+        Scheduled("escalate_leads", "jobs.lead_escalation.escalate_leads_job", timedelta(minutes=5)),
+        Scheduled("pull_archive", "app.archive.pull.pull_archive_job", timedelta(minutes=1)),
         Scheduled("nightly_reconcile", "jobs.reconcile.reconcile_job", DAY, nightly),
         Scheduled("nightly_inactivity", "jobs.inactivity.inactivity_job", DAY, nightly),
         Scheduled("nightly_prune_runs", "jobs.ticks.prune_job", DAY, nightly),

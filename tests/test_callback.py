@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from rq import Queue, SimpleWorker
 
-from jobs.queues import QUEUE_NAMES
 from sqlalchemy import func, select
 
 from app.models import InboxEvent
@@ -11,13 +10,17 @@ from tests.callbacks import post_event, sample_xml
 from tests.conftest import ADMIN_TOKEN
 
 
+EVENT_QUEUES = ("welcome", "callbacks")
+
+
 def queued(redis) -> dict[str, list[str]]:
-    """Job ids waiting on each queue."""
-    return {name: Queue(name, connection=redis).job_ids for name in QUEUE_NAMES if Queue(name, connection=redis).count}
+    """Event-processing job ids waiting on each event queue."""
+    return {name: Queue(name, connection=redis).job_ids for name in EVENT_QUEUES if Queue(name, connection=redis).count}
 
 
 def drain(redis) -> None:
-    SimpleWorker([Queue(name, connection=redis) for name in QUEUE_NAMES], connection=redis).work(burst=True)
+    """Process the events (no WeCom here: the actions they record stay queued on `wecom`)."""
+    SimpleWorker([Queue(name, connection=redis) for name in EVENT_QUEUES], connection=redis).work(burst=True)
 
 
 def inbox_rows(services) -> list[InboxEvent]:

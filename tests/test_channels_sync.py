@@ -1,10 +1,6 @@
 """Channel sync against the sandbox: one contact way per channel in channels.yaml, created once, never twice."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import select
 
@@ -14,16 +10,10 @@ from app.sandbox import SandboxConfig, SandboxServer
 from app.services import build_services
 from jobs.channels import sync_channels
 from tests.conftest import make_settings
+from tests.test_cli import run
 
 BOOK = ContentStore().channels()
 CHANNELS_YAML = ContentStore().channels_path.read_text(encoding="utf-8")
-
-
-def run(args: list[str], cwd, **env: str) -> subprocess.CompletedProcess:
-    """Run `scrm ARGS` as a user would, with only the given DATABASE_URL / REDIS_URL / WECOM_* settings."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "WECOM_"))}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=cwd, env={**base, **env},
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture

@@ -1,10 +1,6 @@
 """Nightly reconciliation against the sandbox over real HTTP: missed adds, missed losses and drifted stage tags."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import func, select
 
@@ -15,6 +11,7 @@ from app.services import build_services
 from jobs.actions import execute_action, run_action
 from jobs.reconcile import reconcile_contacts
 from tests.conftest import make_settings
+from tests.test_cli import run
 
 CHANNELS = [("webinar_0302", "zhangsan", "need_arises"), ("site_qr_pricing", "lisi", "deeper_understanding"),
             ("expo_booth_a12", "wangwu", "need_arises")]
@@ -38,13 +35,6 @@ class HeldQueues:
 
     def is_active(self, job_id: str) -> bool:
         return False
-
-
-def run(args: list[str], cwd, **env: str) -> subprocess.CompletedProcess:
-    """Run `scrm ARGS` as a user would, with only the given DATABASE_URL / REDIS_URL / WECOM_* settings."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "WECOM_"))}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=cwd, env={**base, **env},
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture

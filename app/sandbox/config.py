@@ -40,6 +40,11 @@ class SandboxConfig:
     robot_keys: tuple[str, ...] = ("sandbox-robot-key",)
     console_welcome_staff: tuple[str, ...] = ()
     seed: int = 0
+    archive_key_versions: tuple[int, ...] = (1, 2)
+    archive_secret: str = "sandbox-archive-secret"
+    archive_retention_days: float = 5.0
+    archive_notify_interval: float = 1.0
+    archive_agent_id: int = 2000004
 
     def __post_init__(self) -> None:
         if self.mass_send_cap not in CAP_MODES:
@@ -50,6 +55,8 @@ class SandboxConfig:
             raise ValueError("auto_confirm_rate must be between 0 and 1")
         if self.callback_attempts < 1:
             raise ValueError("callback_attempts must be at least 1")
+        if not self.archive_key_versions:
+            raise ValueError("archive_key_versions needs at least one version")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, prefix: str = "SANDBOX_") -> "SandboxConfig":

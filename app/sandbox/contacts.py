@@ -142,12 +142,13 @@ class ContactsMixin:
 
     def record_message(self: "SandboxState", external_userid: str, userid: str, text: str,
                        from_prospect: bool = True) -> dict[str, Any]:
-        """Store one chat message between a prospect and a staff member (for the future archive)."""
+        """Store one chat message between a prospect and a staff member and archive it (seq, msgaudit_notify)."""
         with self.lock:
             msg = {"msgid": self.new_id("msg", 20), "from": external_userid if from_prospect else userid,
                    "tolist": [userid if from_prospect else external_userid], "msgtime": int(self.clock.now() * 1000),
                    "msgtype": "text", "text": {"content": text}, "action": "send"}
             self.chat_messages.append(msg)
+            self.archive_record(msg)
             return msg
 
     def messages_of(self: "SandboxState", external_userid: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from app.sandbox import api, control
+from app.sandbox import api, archive, control, oauth
 from app.sandbox.config import SandboxConfig
 from app.sandbox.state import SandboxState
 
@@ -27,6 +27,8 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     app.extensions["sandbox_state"] = state
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(archive.bp)
+    app.register_blueprint(oauth.bp)
 
     @app.get("/")
     def index() -> Any:

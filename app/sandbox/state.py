@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 from app.sandbox.access import AccessMixin
+from app.sandbox.archive import ArchiveMixin
 from app.sandbox.callbacks import CallbackSender, event_xml
 from app.sandbox.campaigns import CampaignsMixin
 from app.sandbox.clock import SandboxClock
@@ -21,7 +22,8 @@ from app.sandbox.tags import TagsMixin
 ID_ALPHABET = string.ascii_letters + string.digits
 
 
-class SandboxState(AccessMixin, ContactsMixin, TagsMixin, CampaignsMixin, MomentsMixin, MessagingMixin):
+class SandboxState(AccessMixin, ContactsMixin, TagsMixin, CampaignsMixin, MomentsMixin, MessagingMixin,
+                   ArchiveMixin):
     """All of the corp's data and rules; every public method is thread-safe."""
 
     def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None) -> None:
@@ -38,6 +40,7 @@ class SandboxState(AccessMixin, ContactsMixin, TagsMixin, CampaignsMixin, Moment
         CampaignsMixin.__init__(self)
         MomentsMixin.__init__(self)
         MessagingMixin.__init__(self)
+        ArchiveMixin.__init__(self)
 
     @property
     def staff(self) -> tuple[str, ...]:
@@ -113,5 +116,6 @@ class SandboxState(AccessMixin, ContactsMixin, TagsMixin, CampaignsMixin, Moment
             }
 
     def close(self) -> None:
-        """Stop the callback workers."""
+        """Stop the callback workers and any pending archive notification."""
+        self.archive_close()
         self._sender.close()

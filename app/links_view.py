@@ -1,0 +1,99 @@
+"""GET /r/<token>: count the open, identify the viewer through WeCom OAuth when possible, redirect."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, request
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import outbox
+from app.links import QUOTE_KINDS, TOKEN_MAX, find_link, record_open
+from bots.alerts import raise_alert
+from app.models import Contact, TrackedLink, utcnow
+from app.wecom.errors import WeComError
+from jobs.actions import enqueue_actions
+
+log = logging.getLogger(__name__)
+bp = Blueprint("links", __name__)
+DEFAULT_RATE = "60/minute"
+PAGE = ("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title></head>"
+        "<body><h1>{title}</h1><p>{body}</p></body></html>")
+
+
+@bp.get("/r/<path:token>")
+def open_link(token: str) -> Any:
+    """Record one open of a tracked link and redirect to where it points."""
+    services = current_app.extensions["scrm"]
+    if not _allowed(services, request.remote_addr or "-"):
+        return _page(429, "访问太频繁", "请稍等一分钟后再打开这个链接。")
+    if len(token) > TOKEN_MAX or "/" in token:
+        return _page(404, "链接不存在", "这个链接不存在或已失效，请联系发送给您的顾问。")
+    with services.sessions() as session:
+        link = find_link(session, token)
+        if link is None:
+            return _page(404, "链接不存在", "这个链接不存在或已失效，请联系发送给您的顾问。")
+        url = link.url
+        contact = _viewer(services, session, link)
+        changes, actions = record_open(session, link, contact, utcnow(), ip=request.remote_addr or "",
+                                       user_agent=request.headers.get("User-Agent", ""),
+                                       secret=services.settings.wecom_secret, journey=services.content.journey)
+        if contact is not None and link.link_kind in QUOTE_KINDS:
+            actions += raise_alert(session, services, contact, "link", "link", [], [f"正在看：{link.title or link.url}"],
+                                   [f"opened the tracked {link.link_kind} link"], utcnow())
+        created = outbox.store_actions(session, actions)
+        session.commit()
+    if changes:
+        log.info("link %s open moved contact %s: %d changes", token[:8], contact.id if contact else "-", len(changes))
+    enqueue_actions(services, created)
+    response = redirect(url, 302)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _viewer(services: Any, session: Session, link: TrackedLink) -> Contact | None:
+    """Return the contact who opened the link: from an OAuth `code`, else the link's own contact, else None."""
+    external_userid = _from_code(services, request.args.get("code", ""))
+    if external_userid:
+        query = select(Contact).where(Contact.external_userid == external_userid)
+    elif link.contact_id is not None:
+        query = select(Contact).where(Contact.id == link.contact_id)
+    else:
+        return None
+    return session.execute(query.with_for_update()).scalar_one_or_none()
+
+
+def _from_code(services: Any, code: str) -> str | None:
+    """Resolve an OAuth code to an external_userid through the gateway; None when absent or refused."""
+    if not code or len(code) > 512:
+        return None
+    try:
+        reply = services.gateway._read("get", "user/getuserinfo", params={"code": code})
+    except WeComError as err:
+        log.info("oauth code refused: %s %s", type(err).__name__, err.errcode)
+        return None
+    return reply.get("external_userid") or None
+
+
+def _allowed(services: Any, ip: str) -> bool:
+    """Count one hit for this IP; False once it is over the per-IP limit (Redis when configured, else memory)."""
+    limiter = services.extras.get("link_limiter")
+    if limiter is None:
+        storage = storage_from_string(services.settings.redis_url or "memory://")
+        limiter = services.extras["link_limiter"] = MovingWindowRateLimiter(storage)
+    rate = parse(getattr(services.settings, "link_rate_limit", DEFAULT_RATE))
+    try:
+        return limiter.hit(rate, "scrm-links", ip)
+    except Exception as exc:  # noqa: BLE001 - a limiter outage must not break customers' links
+        log.warning("link rate limiter unavailable: %s", type(exc).__name__)
+        return True
+
+
+def _page(status: int, title: str, body: str) -> Response:
+    """A small Chinese page for the viewer."""
+    return Response(PAGE.format(title=title, body=body), status=status, mimetype="text/html")

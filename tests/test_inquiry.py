@@ -1,0 +1,103 @@
+"""Prospect messages through the archive: opt-outs stop nurture at once; hot leads alert once per cool-down."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.archive.pull import pull_archive
+from app.content_versions import store_version
+from app.models import Activity, Contact, Delivery, LeadAlert
+from content.calendars import DEFAULT_CALENDAR
+from jobs.lead_escalation import escalate_unacked_leads
+from jobs.nurture import plan_nurture
+from jobs.planner import SHANGHAI
+from jobs.reconcile import reconcile_contacts
+from tests.conftest import ADMIN_TOKEN
+from tests.world import start_world, stop_world
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def world(database_url, redis_url, redis):
+    built = start_world(database_url, redis_url, redis)
+    keys = {str(v): pem for v, pem in built.state.archive_private_keys().items()}
+    built.services.settings.archive_private_keys = json.dumps(keys)
+    yield built
+    stop_world(built)
+
+
+def prospects(world, n: int) -> list[str]:
+    exts = [world.state.add_prospect("zhangsan", state="webinar_0302", emit=False)["external_userid"] for _ in range(n)]
+    reconcile_contacts(world.services)
+    world.drain()
+    return exts
+
+
+def say(world, ext: str, text: str) -> None:
+    world.state.record_message(ext, "zhangsan", text)
+    pull_archive(world.services)
+    world.drain()
+
+
+def contact(world, ext: str) -> Contact:
+    with world.services.sessions() as session:
+        return session.execute(select(Contact).where(Contact.external_userid == ext)).scalar_one()
+
+
+def test_opt_out_stops_nurture_at_once_and_is_visible(world):
+    quiet, other = prospects(world, 2)
+    day0 = datetime.now(SHANGHAI).replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    with world.services.sessions() as session:
+        store_version(session, [Path(DEFAULT_CALENDAR)], "test", now=day0)
+        session.commit()
+    say(world, quiet, "不需要，请不要打扰")
+    opted = contact(world, quiet)
+    assert opted.nurture_stopped == "opted_out"
+    assert any("不再接收推送" in m["text"]["content"] for m in world.state.app_messages_for("zhangsan"))
+    with world.services.sessions() as session:
+        tag_names = {name for (name,) in session.execute(select(Activity.summary).where(Activity.contact_id == opted.id))}
+    assert any("客户要求不再接收消息" in s for s in tag_names)
+    for when in (day0, day0 + timedelta(days=1, hours=2, minutes=30)):
+        world.state.clock.advance_to(when.timestamp())
+        plan_nurture(world.services, when)
+        world.drain()
+    with world.services.sessions() as session:
+        received = {c for (c,) in session.execute(select(Delivery.contact_id))}
+    assert contact(world, other).id in received and opted.id not in received
+
+
+def test_hot_lead_alerts_once_per_cooldown_and_escalates_when_nobody_calls(world):
+    [ext] = prospects(world, 1)
+    say(world, ext, "你们这个系统一年多少钱？")
+    say(world, ext, "能发个报价单吗？我们有 50 个销售")
+    lead = contact(world, ext)
+    assert (lead.lead_status, lead.nurture_stopped, lead.stage) == ("sql", "hot_lead", "product_selection")
+    with world.services.sessions() as session:
+        [alert] = session.execute(select(LeadAlert)).scalars().all()
+    assert len(alert.message_ids) == 2 and alert.explanation["intent"] == "询价"
+    assert {"who", "company", "channel", "stage", "days_in_nurture", "touches", "messages", "score", "reasons",
+            "next_step"} <= set(alert.explanation)
+    cards = [m for m in world.state.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
+    assert len(cards) == 1 and len(world.state.robot_messages("sandbox-robot-key")) == 1
+    assert escalate_unacked_leads(world.services, datetime.now(SHANGHAI) + timedelta(hours=1)) == 1
+    assert escalate_unacked_leads(world.services, datetime.now(SHANGHAI) + timedelta(hours=2)) == 0
+    leads = world.client.get("/api/leads?open=1", headers=AUTH).get_json()["leads"]
+    assert [lead["id"] for lead in leads] == [alert.id]
+    assert world.client.post(f"/api/leads/{alert.id}/ack", headers=AUTH, json={}).status_code == 400
+    acked = world.client.post(f"/api/leads/{alert.id}/ack", headers=AUTH, json={"by": "zhangsan"}).get_json()
+    assert acked["acked_by"] == "zhangsan" and world.client.get("/api/leads?open=1", headers=AUTH).get_json()["leads"] == []
+    assert world.client.post("/api/leads/999/ack", headers=AUTH, json={"by": "x"}).status_code == 404
+
+
+def test_negated_price_talk_is_not_a_hot_lead(world):
+    [ext] = prospects(world, 1)
+    say(world, ext, "不用发报价了，我们不买")
+    lead = contact(world, ext)
+    assert lead.nurture_stopped is None and lead.lead_status == "new"
+    with world.services.sessions() as session:
+        assert session.execute(select(LeadAlert)).scalars().all() == []

@@ -1,0 +1,81 @@
+"""A malformed intents.yaml is refused with every problem named by line and field."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bots.intents import DEFAULT_INTENTS, load_intents
+from content.errors import ContentError
+
+JOURNEY_INTENTS = ("pricing", "demo", "trial", "purchase", "evaluation", "contact")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    """Write an intents file and return its path."""
+    path = tmp_path / "intents.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(path: Path) -> list[tuple[int | None, str, str]]:
+    """Load the file expecting failure; return (line, field, message) of each problem."""
+    with pytest.raises(ContentError) as caught:
+        load_intents(path, JOURNEY_INTENTS)
+    return [(p.row, p.field, p.message) for p in caught.value.problems]
+
+
+def shipped_with(old: str, new: str) -> str:
+    """Return the shipped file with one piece of text replaced."""
+    text = DEFAULT_INTENTS.read_text(encoding="utf-8")
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def line_of(text: str, needle: str) -> int:
+    """Return the 1-based line of the first occurrence of `needle`."""
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_shipped_file_loads() -> None:
+    assert load_intents(DEFAULT_INTENTS, JOURNEY_INTENTS).intents
+
+
+def test_bad_threshold_and_weight_are_named_with_lines(tmp_path: Path) -> None:
+    text = shipped_with("hot_threshold: 0.5", "hot_threshold: 2").replace("- weight: 0.9", "- weight: many", 1)
+    found = problems(write(tmp_path, text))
+    assert (line_of(text, "hot_threshold: 2"), "hot_threshold", "must be at most 1, got 2") in found
+    weight_line = line_of(text, "weight: many")
+    assert any(row == weight_line and field == "intents.pricing.rules[1].weight" for row, field, _ in found), found
+
+
+def test_bad_regular_expression_names_its_line(tmp_path: Path) -> None:
+    text = shipped_with("patterns: ['吧$'", "patterns: ['(吧'")
+    found = problems(write(tmp_path, text))
+    assert any(row == line_of(text, "'(吧'") and field == "question_cues.patterns" and "regular expression" in msg
+               for row, field, msg in found), found
+
+
+def test_unknown_buying_intent_and_missing_journey_intent(tmp_path: Path) -> None:
+    text = shipped_with("  pricing:\n    buying: true", "  prices:\n    buying: true")
+    found = problems(write(tmp_path, text))
+    fields = {field for _, field, _ in found}
+    assert {"intents.prices", "intents.pricing"} <= fields, found
+    assert any(row == line_of(text, "  prices:") + 1 and field == "intents.prices" for row, field, _ in found)
+
+
+def test_unknown_key_bad_pair_and_empty_words(tmp_path: Path) -> None:
+    text = shipped_with("negation_window: 10", "negation_windw: 10").replace("[價价,", "[價,", 1)
+    text = text.replace("words: [加群,", "words: []\n        old: [加群,", 1)
+    found = problems(write(tmp_path, text))
+    fields = {field for _, field, _ in found}
+    assert {"negation_windw", "negation_window", "traditional", "intents.spam.rules[1].words",
+            "intents.spam.rules[1].old"} <= fields, found
+    assert any(row == line_of(text, "negation_windw") and "did you mean 'negation_window'" in msg
+               for row, _, msg in found), found
+    assert all(row is not None for row, _, _ in found), found
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, "hot_threshold: 0.5\nintents: [unclosed\n"))
+    assert found[0][0] is not None and found[0][1] == "file"

@@ -1,0 +1,133 @@
+"""Tracked links: rewriting, the redirect, recorded opens, 404s, the rate limit, and OAuth-identified viewers."""
+from __future__ import annotations
+
+import requests
+import pytest
+from sqlalchemy import select
+
+from app.contacts import get_or_create_contact
+from app.links import LinkContext, rewrite_links, track_action
+from app.models import Activity, Contact, LinkOpen, ScoreEventRow, StageChange, TrackedLink
+from app.scoring import scoring_config
+from bots.effects import Action
+from tests.world import start_world, stop_world
+
+BASE = "https://scrm.example.cn"
+PRICING = "https://example.com/pricing"
+ATTACHMENTS = [{"msgtype": "link", "link": {"title": "价格方案", "url": PRICING}},
+               {"msgtype": "image", "image": {"pic_url": "https://example.com/img/a.jpg"}},
+               {"msgtype": "link", "link": {"title": "案例", "url": "https://example.com/cases/hr-saas"}}]
+
+
+def context(services, **extra) -> LinkContext:
+    """A link context that names link kinds by the scoring file's paths."""
+    return LinkContext(BASE, kind_of=scoring_config(services.content.journey).link_kind, **extra)
+
+
+def tracked(session, url: str = PRICING, **extra) -> TrackedLink:
+    """Rewrite one link attachment and return its stored tracked link."""
+    attachments, _ = rewrite_links(session, [{"msgtype": "link", "link": {"title": "价格方案", "url": url}}], "",
+                                   extra.pop("context"))
+    token = attachments[0]["link"]["url"].rsplit("/", 1)[1]
+    return session.execute(select(TrackedLink).where(TrackedLink.token == token)).scalar_one()
+
+
+def test_rewrite_replaces_link_attachments_and_bare_urls(services):
+    with services.sessions() as session:
+        text = f"看看价格：{PRICING}，还有案例 https://example.com/cases/hr-saas。已跟踪的 {BASE}/r/abc 不变"
+        attachments, new_text = rewrite_links(session, ATTACHMENTS, text, context(services, action_key="k1"))
+        urls = [a["link"]["url"] for a in attachments if a["msgtype"] == "link"]
+        assert all(u.startswith(f"{BASE}/r/") for u in urls) and len(set(urls)) == 2
+        assert attachments[1] == ATTACHMENTS[1] and ATTACHMENTS[0]["link"]["url"] == PRICING
+        assert urls[0] in new_text and urls[1] in new_text and f"{BASE}/r/abc" in new_text and "example.com" not in new_text
+        links = {link.url: link for link in session.execute(select(TrackedLink)).scalars()}
+        assert links[PRICING].link_kind == "pricing" and links[PRICING].title == "价格方案"
+        assert links["https://example.com/cases/hr-saas"].link_kind == "case_study"
+        assert all(link.action_key == "k1" and link.contact_id is None for link in links.values())
+
+
+def test_a_replanned_action_keeps_its_tokens(services):
+    action = Action("mass_send", "nurture:s:1", {"text": "", "attachments": ATTACHMENTS, "sequence_key": "s", "step_id": "d1"})
+    with services.sessions() as session:
+        first, again = track_action(session, action, context(services)), track_action(session, action, context(services))
+        assert first.payload == again.payload and first.key == action.key
+        assert session.execute(select(TrackedLink.step_id)).scalars().all() == ["d1", "d1"]
+
+
+def test_open_is_recorded_and_redirected_without_storing_the_ip(services, client):
+    with services.sessions() as session:
+        token = tracked(session, context=context(services)).token
+        session.commit()
+    reply = client.get(f"/r/{token}", headers={"User-Agent": "MicroMessenger"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert reply.status_code == 302 and reply.headers["Location"] == PRICING
+    assert reply.headers["Referrer-Policy"] == "no-referrer"
+    with services.sessions() as session:
+        opened = session.execute(select(LinkOpen)).scalar_one()
+        assert opened.token == token and opened.contact_id is None
+        assert "203.0.113.7" not in opened.ip_hash and len(opened.ip_hash) == 32 and opened.ua_hash != opened.ip_hash
+
+
+@pytest.mark.parametrize("token", ["nope", "x" * 65, "a/b"])
+def test_unknown_or_overlong_token_is_a_chinese_404(client, token):
+    reply = client.get(f"/r/{token}")
+    assert reply.status_code == 404 and "链接不存在" in reply.get_data(as_text=True)
+
+
+def test_public_endpoint_is_rate_limited_per_ip(client):
+    codes = [client.get("/r/unknown", environ_base={"REMOTE_ADDR": "198.51.100.1"}).status_code for _ in range(61)]
+    assert codes[:60] == [404] * 60 and codes[60] == 429
+    assert "访问太频繁" in client.get("/r/unknown", environ_base={"REMOTE_ADDR": "198.51.100.1"}).get_data(as_text=True)
+    assert client.get("/r/unknown", environ_base={"REMOTE_ADDR": "198.51.100.2"}).status_code == 404
+
+
+def test_a_per_contact_link_names_its_viewer(services, client):
+    with services.sessions() as session:
+        contact, _ = get_or_create_contact(session, "wmPerContact", "deeper_understanding")
+        token = tracked(session, "https://example.com/cases/x", context=context(services, contact_id=contact.id)).token
+        session.commit()
+    assert client.get(f"/r/{token}").status_code == 302
+    with services.sessions() as session:
+        contact = session.execute(select(Contact).where(Contact.external_userid == "wmPerContact")).scalar_one()
+        assert contact.score == 8 and contact.last_activity_at is not None
+        kinds = [a.kind for a in session.execute(select(Activity)).scalars()]
+        assert kinds == ["link_open"]
+
+
+@pytest.fixture
+def world(database_url, redis_url, redis):
+    """The sandbox and our app wired together."""
+    built = start_world(database_url, redis_url, redis)
+    yield built
+    stop_world(built)
+
+
+def test_oauth_code_identifies_the_viewer_scores_and_moves_the_stage(world):
+    world.state.add_prospect("zhangsan", external_userid="wmOauthViewer", name="王总", emit=False)
+    services = world.services
+    with services.sessions() as session:
+        contact, _ = get_or_create_contact(session, "wmOauthViewer", "need_arises")
+        contact.name, contact.owner_userid = "王总", "zhangsan"
+        token = tracked(session, context=context(services)).token
+        session.commit()
+    code = requests.post(f"{world.sandbox.url}/sandbox/oauth/code", json={"external_userid": "wmOauthViewer"},
+                         timeout=5).json()["code"]
+    reply = world.client.get(f"/r/{token}?code={code}")
+    assert reply.status_code == 302 and reply.headers["Location"] == PRICING
+    with services.sessions() as session:
+        contact = session.execute(select(Contact).where(Contact.external_userid == "wmOauthViewer")).scalar_one()
+        assert contact.stage == "product_selection" and contact.score == 25
+        move = session.execute(select(StageChange).where(StageChange.contact_id == contact.id)).scalar_one()
+        assert move.rule_id == "viewed_pricing" and move.reason.startswith("查看了价格方案，进入选择产品阶段")
+        assert f"link:{token}" in move.reason
+        event = session.execute(select(ScoreEventRow)).scalar_one()
+        assert (event.kind, event.weight, event.detail["link_kind"]) == ("link_open_pricing", 15, "pricing")
+        summaries = {a.kind: a.summary for a in session.execute(select(Activity)).scalars()}
+        assert summaries["viewing_quote"] == "客户王总正在看报价（价格方案）"
+        assert session.execute(select(LinkOpen.contact_id)).scalar_one() == contact.id
+    world.drain()
+    [card] = [m for m in world.state.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
+    assert card["textcard"]["title"] == "🔥 热线索：王总（未知公司）查看报价" and "正在看：价格方案" in card["textcard"]["description"]
+    again = world.client.get(f"/r/{token}?code={code}")
+    assert again.status_code == 302
+    with services.sessions() as session:
+        assert session.execute(select(LinkOpen.contact_id).order_by(LinkOpen.id.desc())).scalars().first() is None
