@@ -177,7 +177,7 @@ def test_msgaudit_notify_callback_pulls_the_archive(database_url, redis_url, red
             action = session.scalars(select(OutboxAction).where(OutboxAction.kind == "pull_archive")).one()
             rows = session.scalar(select(func.count()).select_from(ArchivedMessage)
                                   .where(ArchivedMessage.external_userid == ext))
-        assert action.status == "done" and action.queue == "default" and action.key.startswith("pull-archive:")
+        assert action.status == "done" and action.queue == "welcome" and action.key.startswith("pull-archive:")
         assert action.result["stored"] == 7 and rows == 7
     finally:
         stop_world(world)
