@@ -127,10 +127,15 @@ def robot_alert(services, session: Session, action: OutboxAction) -> dict:
     try:
         services.gateway.send_robot(action.payload["key"], "markdown", {"content": text})
     except RateLimited as full:
+        from jobs.actions import execute_action
+
         session.rollback()
+        delay = max(full.retry_after or 0.0, 1.0)
         for other in batch[1:]:
             outbox.settle(session, other.id, "pending", error="waiting for the robot's next slot")
-        raise outbox.Deferred(max(full.retry_after or 0.0, 1.0), "robot rate limit") from full
+            services.queues.enqueue_in(other.queue, delay, execute_action, other.id,
+                                       job_id=f"act-{other.id}-later{other.attempts}")
+        raise outbox.Deferred(delay, "robot rate limit") from full
     for other in batch[1:]:
         outbox.settle(session, other.id, "done", {"sent_with": action.id, "done_at": utcnow().isoformat()})
     return {"leads": len(batch), "sent_at": utcnow().isoformat()}
