@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from app.upsert import insert_ignore
 from bots.scoring import ScoreEvent, ScoreResult, classify_lead, score, thresholds
 from content.journey import DEFAULT_JOURNEY, Journey, load_journey
 from content.scoring import DEFAULT_SCORING, ScoringConfig, load_scoring
+from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 HOT_LEAD = "hot_lead"
@@ -83,7 +84,7 @@ def contact_score(session: Session, contact: Contact, now: datetime, journey: Jo
     since = now - timedelta(days=journey.score_half_life_days * HORIZON_HALF_LIVES)
     rows = session.execute(select(ScoreEventRow).where(
         ScoreEventRow.contact_id == contact.id, ScoreEventRow.at >= since)).scalars()
-    events = [ScoreEvent(r.kind, _aware(r.at), r.weight, r.detail or {}) for r in rows]
+    events = [ScoreEvent(r.kind, as_utc(r.at), r.weight, r.detail or {}) for r in rows]
     channel = config.channel_bonus.get(contact.channel_state or "")
     if channel:
         events.append(ScoreEvent("channel", now, channel, {"label": f"来自渠道 {contact.channel_state}"}))
@@ -105,8 +106,3 @@ def _stage_name(journey: Journey, key: str) -> str:
 def _default_journey() -> Journey:
     """Load the bundled journey once, for callers that pass none."""
     return load_journey(DEFAULT_JOURNEY)
-
-
-def _aware(value: datetime) -> datetime:
-    """Read a naive stored time (SQLite) as UTC."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -15,6 +14,7 @@ from bots.alerts import raise_alert
 from bots.intents import classify
 from bots.journey import apply_signals
 from bots.stage_rules import Signal
+from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 OPT_OUT_TAG = ["客户状态", "勿扰"]
@@ -44,7 +44,7 @@ def handle_message(session, services, message: ArchivedMessage) -> list:
         log.warning("message %s from an unknown contact; reconciliation will add the contact", message.msgid)
         return []
     decision = classify(message.text or "", services.content.intents)
-    source, at = f"message:{message.msgid}", _aware(message.msgtime)
+    source, at = f"message:{message.msgid}", as_utc(message.msgtime)
     add_activity(session, contact.id, "message", f"客户消息：{(message.text or '')[:200]}", at=at,
                  detail={"msgid": message.msgid, "intent": decision.intent, "hot": decision.hot,
                          "score": decision.score, "reasons": list(decision.reasons)})
@@ -77,7 +77,7 @@ def opt_out(session, contact: Contact, message: ArchivedMessage, decision) -> li
     """Stop all nurture for the contact at once, tag them, and tell their owner."""
     contact.nurture_stopped = "opted_out"
     add_activity(session, contact.id, "opted_out", f"客户要求不再接收消息：{(message.text or '')[:100]}",
-                 at=_aware(message.msgtime),
+                 at=as_utc(message.msgtime),
                  detail={"reasons": list(decision.reasons)})
     actions = [effects.app_message(contact.owner_userid or "", f"客户「{contact.name or contact.external_userid}」"
                                    f"要求不再接收推送（“{(message.text or '')[:40]}”），已停止对其自动培育。",
@@ -85,7 +85,3 @@ def opt_out(session, contact: Contact, message: ArchivedMessage, decision) -> li
     for follow in active_follows(session, contact.id):
         actions.append(effects.sync_tags(follow.id, contact.id, f"opt-out:{message.msgid}", [OPT_OUT_TAG]))
     return actions
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

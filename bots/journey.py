@@ -1,7 +1,7 @@
 """Apply journey rules to stored contacts: evaluate signals, record transitions with reasons, re-tag in WeCom."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,13 +11,14 @@ from app.models import Contact, StageChange
 from bots import effects
 from bots.effects import Action
 from bots.stage_rules import ContactSnapshot, Signal, evaluate
+from app.models.base import as_utc
 
 MAX_MOVES = 5
 
 
 def snapshot(contact: Contact) -> ContactSnapshot:
     """The pure view of a contact the rules need."""
-    return ContactSnapshot(contact.stage, contact.lead_status, _aware(contact.last_activity_at), _aware(contact.stage_entered_at))
+    return ContactSnapshot(contact.stage, contact.lead_status, as_utc(contact.last_activity_at), as_utc(contact.stage_entered_at))
 
 
 def apply_signals(session: Session, contact: Contact, signals: list[Signal], journey, now: datetime,
@@ -67,7 +68,3 @@ def inactive_contacts(session: Session, journey, now: datetime, limit: int = 100
     return list(session.execute(
         select(Contact).where(Contact.stage.in_(watched), Contact.lead_status.not_in(["lost", "customer"])).limit(limit)
     ).scalars())
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value

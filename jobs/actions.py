@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 from app import outbox
 from app.models import OutboxAction, utcnow
 from app.services import Services, current_services
 from app.wecom.errors import PermanentError
 from jobs.executors import EXECUTORS
+from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 FAST_QUEUE = "welcome"
@@ -25,7 +26,7 @@ def run_action(services: Services, action_id: int, now: datetime | None = None) 
         action = outbox.claim(session, action_id, services.settings.action_stale_after, now)
         if action is None:
             return None
-        if action.not_after is not None and _aware(action.not_after) <= (now or utcnow()):
+        if action.not_after is not None and as_utc(action.not_after) <= (now or utcnow()):
             outbox.settle(session, action_id, "expired", error="deadline passed before execution")
             log.warning("action %s (%s) expired before execution", action_id, action.kind)
             return "expired"
@@ -57,10 +58,6 @@ def _retry_or_fail(session, services: Services, action: OutboxAction, err: Excep
     if final:
         return "failed"
     raise err
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def enqueue_actions(services: Services, created: list[tuple[int, str]]) -> None:

@@ -1,7 +1,7 @@
 """Escalate hot leads nobody marked contacted in time to the owner's manager."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -10,6 +10,7 @@ from app.models import LeadAlert, Staff, utcnow
 from app.services import Services, current_services
 from bots import effects
 from jobs.actions import enqueue_actions
+from app.models.base import as_utc
 
 
 def escalate_leads_job() -> int:
@@ -29,7 +30,7 @@ def escalate_unacked_leads(services: Services, now: datetime | None = None) -> i
         for alert in alerts:
             staff = session.get(Staff, alert.owner_userid)
             manager = staff.manager_userid if staff and staff.manager_userid else alert.owner_userid
-            who, minutes = alert.explanation.get("who", ""), int((now - _aware(alert.created_at)).total_seconds() // 60)
+            who, minutes = alert.explanation.get("who", ""), int((now - as_utc(alert.created_at)).total_seconds() // 60)
             text = (f"热线索「{who}」（{alert.explanation.get('company', '')}）已提醒 {alert.owner_userid} {minutes} 分钟，"
                     f"仍未标记为已联系。客户说：{'；'.join(alert.explanation.get('messages', []))[:80]}。请跟进。")
             actions.append(effects.app_message(manager, text, f"escalate-lead:{alert.id}", alert.contact_id))
@@ -38,7 +39,3 @@ def escalate_unacked_leads(services: Services, now: datetime | None = None) -> i
         session.commit()
     enqueue_actions(services, created)
     return len(actions)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import and_, exists, insert, select
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from jobs.planner import Enrollment as View
 from jobs.planner import Ledger, Limits
 from jobs.planner.ledger import local_day
 from jobs.planner.limits import lookback_days
+from app.models.base import as_utc
 
 COUNTED = ("planned", "unconfirmed", "sent")
 IN_NURTURE = ("new", "mql")
@@ -56,7 +57,7 @@ def load_views(session: Session, journey, channels) -> list[View]:
     milestones: dict[int, dict[str, datetime]] = defaultdict(dict)
     for cid, stage, at in session.execute(select(StageChange.contact_id, StageChange.to_value, StageChange.created_at)
                                           .where(StageChange.axis == "stage").order_by(StageChange.id)):
-        milestones[cid].setdefault(stage, _aware(at))
+        milestones[cid].setdefault(stage, as_utc(at))
     stage_names = {stage.key: stage.name for stage in journey.stages}
     views = []
     rows = session.execute(select(Enrollment, Contact).join(Contact, Contact.id == Enrollment.contact_id)
@@ -65,8 +66,8 @@ def load_views(session: Session, journey, channels) -> list[View]:
         channel = channels.for_state(contact.channel_state)
         views.append(View(
             contact_id=contact.id, external_userid=contact.external_userid, owner_userid=contact.owner_userid or "",
-            sequence_key=enrollment.sequence_key, enrolled_at=_aware(enrollment.enrolled_at), stage=contact.stage,
-            stage_entered_at=_aware(contact.stage_entered_at), lead_status=contact.lead_status,
+            sequence_key=enrollment.sequence_key, enrolled_at=as_utc(enrollment.enrolled_at), stage=contact.stage,
+            stage_entered_at=as_utc(contact.stage_entered_at), lead_status=contact.lead_status,
             tags=frozenset({stage_names.get(contact.stage, contact.stage), *channel.initial_tags}),
             channel=contact.channel_state or "", score=contact.score, name=contact.name or "",
             company=contact.corp_name or "", done_steps=frozenset(done.get((contact.id, enrollment.sequence_key), ())),
@@ -98,7 +99,3 @@ def load_ledger(session: Session, views: list[View], limits: Limits, now: dateti
                 if not tags or tags & view.tags:
                     ledger.record("moment", view.contact_id, plan.local_date)
     return ledger
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value

@@ -15,6 +15,7 @@ from app.models import ScheduleRun, utcnow
 from app.services import Services, current_services
 from app.settings import Settings
 from app.upsert import insert_ignore
+from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def due_slots(last_slot: datetime | None, now: datetime, interval: timedelta,
 
 def last_slot(session: Session, name: str) -> datetime | None:
     """The latest slot recorded for the job."""
-    return _aware(session.execute(select(func.max(ScheduleRun.due_at)).where(ScheduleRun.name == name)).scalar())
+    return as_utc(session.execute(select(func.max(ScheduleRun.due_at)).where(ScheduleRun.name == name)).scalar())
 
 
 def claim_slot(session: Session, name: str, due_at: datetime, epoch: int) -> int | None:
@@ -159,7 +160,3 @@ def _settle(session: Session, run_id: int, status: str, **values: object) -> Non
     session.rollback()
     session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id).values(status=status, **values))
     session.commit()
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
