@@ -3,7 +3,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install services bench clean
+.PHONY: demo test install services bench soak clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ services:
 
 bench: install services
 	$(BIN)/python bench/callback.py
+
+soak: install services
+	$(BIN)/python bench/soak.py --minutes 2
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

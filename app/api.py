@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
-from app.auth import require_admin_token
+from app.console.access import api_auth
 from app.models import InboxEvent
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -16,9 +16,22 @@ def _iso(value) -> str | None:
 
 
 @bp.get("/events")
-@require_admin_token
+@api_auth("events")
 def events():
-    """List inbox events, newest first."""
+    """List inbox events, newest first.
+    ---
+    get:
+      summary: Inbox events (id, kind, change type, times, status, attempts), newest first; admin only
+      tags: [events]
+      security: [{bearerAuth: []}]
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
+      responses:
+        "200": {description: "Events", content: {application/json: {schema: {type: object}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+    """
     raw = request.args.get("limit", "50")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         return jsonify(error=f"limit must be an integer from 1 to {MAX_LIMIT}"), 400

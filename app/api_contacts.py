@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from app.auth import require_admin_token
+from app.console.access import api_auth
+from app.console.actions import apply_change
+from app.console.scope import get_contact as visible_contact
 from app.models import Activity, Contact, Follow, OutboxAction, StageChange, utcnow
-from app.outbox import store_actions
 from bots.journey import apply_signals, set_stage_by_hand
 from bots.stage_rules import Signal
-from jobs.actions import enqueue_actions
 
 bp = Blueprint("api_contacts", __name__, url_prefix="/api")
 SALES_SIGNALS = ("signed",)
@@ -49,52 +49,101 @@ def contact_json(session, contact: Contact, journey) -> dict:
 
 
 @bp.get("/contacts/<int:contact_id>")
-@require_admin_token
+@api_auth("contacts")
 def get_contact(contact_id: int):
-    """Return one contact with its timeline."""
+    """Return one contact with its timeline.
+    ---
+    get:
+      summary: A contact (channel, owner, stage, lead status, relations) with its full timeline
+      tags: [contacts]
+      security: [{bearerAuth: []}]
+      parameters:
+        - {name: contact_id, in: path, required: true, schema: {type: integer}}
+      responses:
+        "200": {description: "The contact", content: {application/json: {schema: {type: object}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/NotFound"}
+    """
     services = current_app.extensions["scrm"]
     with services.sessions() as session:
-        contact = session.get(Contact, contact_id)
+        contact = visible_contact(session, g.principal, contact_id)
         if contact is None:
             return jsonify(error="no such contact"), 404
         return jsonify(contact_json(session, contact, services.content.journey))
 
 
 @bp.post("/contacts/<int:contact_id>/stage")
-@require_admin_token
+@api_auth("act")
 def set_stage(contact_id: int):
-    """Set a contact's stage by hand: {"stage": key, "by": userid, "note": "..."}."""
+    """Set a contact's stage by hand: {"stage": key, "by": userid, "note": "..."}.
+    ---
+    post:
+      summary: Set the stage by hand (recorded with who and why; the WeCom stage tag follows)
+      tags: [contacts]
+      security: [{bearerAuth: []}]
+      parameters:
+        - {name: contact_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object, required: [stage], properties: {stage: {type: string}, by: {type: string}, note: {type: string}}}}}
+      responses:
+        "200": {description: "The changes and the contact", content: {application/json: {schema: {type: object}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+    """
     body = request.get_json(silent=True) or {}
     services = current_app.extensions["scrm"]
     journey = services.content.journey
-    stage, actor = body.get("stage"), str(body.get("by") or "admin")[:64]
-    if stage not in {s.key for s in journey.stages}:
+    stage, actor = body.get("stage"), _actor(body)
+    if not isinstance(stage, str) or stage not in {s.key for s in journey.stages}:
         return jsonify(error=f"stage must be one of {[s.key for s in journey.stages]}"), 400
     return _change(services, contact_id, lambda session, contact: set_stage_by_hand(
         session, contact, stage, actor, str(body.get("note") or "")[:200], journey))
 
 
 @bp.post("/contacts/<int:contact_id>/signals")
-@require_admin_token
+@api_auth("act")
 def add_signal(contact_id: int):
-    """Record a milestone set by sales ({"kind": "signed", "by": userid}) and apply the journey rules."""
+    """Record a milestone set by sales ({"kind": "signed", "by": userid}) and apply the journey rules.
+    ---
+    post:
+      summary: Record a milestone set by sales; the journey rules decide the move
+      tags: [contacts]
+      security: [{bearerAuth: []}]
+      parameters:
+        - {name: contact_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object, required: [kind], properties: {kind: {type: string, enum: [signed]}, by: {type: string}}}}}
+      responses:
+        "200": {description: "The changes and the contact", content: {application/json: {schema: {type: object}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+    """
     body = request.get_json(silent=True) or {}
     services = current_app.extensions["scrm"]
     if body.get("kind") not in SALES_SIGNALS:
         return jsonify(error=f"kind must be one of {list(SALES_SIGNALS)}"), 400
-    signal = Signal(body["kind"], utcnow(), source=f"staff:{str(body.get('by') or 'admin')[:64]}")
+    signal = Signal(body["kind"], utcnow(), source=f"staff:{_actor(body)}")
     return _change(services, contact_id, lambda session, contact: apply_signals(
         session, contact, [signal], services.content.journey, utcnow()))
 
 
+def _actor(body: dict) -> str:
+    """Who acts: the body's `by` for the admin token (default admin), else the token's own user."""
+    if g.principal.username == "admin-token":
+        return str(body.get("by") or "admin")[:64]
+    return g.principal.actor
+
+
 def _change(services, contact_id: int, change):
-    with services.sessions() as session:
-        contact = session.get(Contact, contact_id)
-        if contact is None:
-            return jsonify(error="no such contact"), 404
-        changes, actions = change(session, contact)
-        created = store_actions(session, actions)
-        session.commit()
-        enqueue_actions(services, created)
-        return jsonify(changes=[{"axis": c.axis, "from": c.from_value, "to": c.to_value, "reason": c.reason} for c in changes],
-                       contact=contact_json(session, contact, services.content.journey))
+    done = apply_change(services, g.principal, contact_id, change)
+    if done is None:
+        return jsonify(error="no such contact"), 404
+    _, changes, contact = done
+    return jsonify(changes=[{"axis": c.axis, "from": c.from_value, "to": c.to_value, "reason": c.reason} for c in changes],
+                   contact=contact)

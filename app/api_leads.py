@@ -1,12 +1,13 @@
 """JSON API for hot leads: the queue sales works from, and "contacted"."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from app.auth import require_admin_token
-from app.contacts import add_activity
-from app.models import LeadAlert, utcnow
+from app.console.access import api_auth
+from app.console.leads import ack_alert, lead_alerts
+from app.console.scope import visible_alerts
+from app.models import LeadAlert
 
 bp = Blueprint("api_leads", __name__, url_prefix="/api/leads")
 
@@ -21,31 +22,57 @@ def alert_json(alert: LeadAlert) -> dict:
 
 
 @bp.get("")
-@require_admin_token
+@api_auth("leads")
 def list_leads():
-    """Hot-lead alerts, newest first; `?open=1` for those nobody has marked contacted."""
+    """Hot-lead alerts, newest first; `?open=1` for those nobody has marked contacted.
+    ---
+    get:
+      summary: Hot-lead alerts the caller may see, with their explanation, newest first
+      tags: [leads]
+      security: [{bearerAuth: []}]
+      parameters:
+        - {name: open, in: query, schema: {type: integer, enum: [0, 1]}, description: "1 = only those nobody marked contacted"}
+      responses:
+        "200": {description: "Alerts", content: {application/json: {schema: {type: object}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+    """
     services = current_app.extensions["scrm"]
-    query = select(LeadAlert).order_by(LeadAlert.id.desc()).limit(500)
-    if request.args.get("open") == "1":
-        query = query.where(LeadAlert.acked_at.is_(None))
     with services.sessions() as session:
-        return jsonify(leads=[alert_json(a) for a in session.execute(query).scalars()])
+        return jsonify(leads=[alert_json(a) for a in lead_alerts(session, g.principal, request.args.get("open") == "1")])
 
 
 @bp.post("/<int:alert_id>/ack")
-@require_admin_token
+@api_auth("act")
 def ack(alert_id: int):
-    """Mark a hot lead as contacted: {"by": userid}; a second ack keeps the first."""
+    """Mark a hot lead as contacted: {"by": userid}; a second ack keeps the first.
+    ---
+    post:
+      summary: Mark a hot lead contacted (a user token acts as its user; the admin token names `by`)
+      tags: [leads]
+      security: [{bearerAuth: []}]
+      parameters:
+        - {name: alert_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: false
+        content: {application/json: {schema: {type: object, properties: {by: {type: string}}}}}
+      responses:
+        "200": {description: "The alert", content: {application/json: {schema: {type: object}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+    """
     by = str((request.get_json(silent=True) or {}).get("by") or "")[:64]
+    if g.principal.username != "admin-token":
+        by = g.principal.actor
     if not by:
         return jsonify(error="'by' (who contacted the lead) is required"), 400
     services = current_app.extensions["scrm"]
     with services.sessions() as session:
-        alert = session.get(LeadAlert, alert_id)
+        alert = session.execute(visible_alerts(select(LeadAlert).where(LeadAlert.id == alert_id), g.principal)).scalar_one_or_none()
         if alert is None:
             return jsonify(error="no such lead alert"), 404
-        if alert.acked_at is None:
-            alert.acked_at, alert.acked_by = utcnow(), by
-            add_activity(session, alert.contact_id, "lead_contacted", f"{by} 已联系该热线索")
+        if ack_alert(session, alert, by):
             session.commit()
         return jsonify(alert_json(alert))

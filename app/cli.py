@@ -6,6 +6,9 @@ import sys
 import click
 
 from app.cli_content import content
+from app.metrics.cli import metrics
+from app.secrets.cli import secrets
+from app.cli_users import users
 from app.settings import Settings
 
 
@@ -142,6 +145,9 @@ def channels_sync() -> None:
 
 
 main.add_command(content)
+main.add_command(secrets)
+main.add_command(metrics)
+main.add_command(users)
 
 
 @main.group()
@@ -186,6 +192,14 @@ def classify() -> None:
             record = json.loads(raw.decode("utf-8-sig"))
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                 raise ValueError('expected a JSON object with a string "text"')
+            record["text"].encode("utf-8")
+        except UnicodeEncodeError:
+            click.echo(json.dumps({"error": '"text" holds an unpaired surrogate escape; it is not valid Unicode',
+                                   "line": number}))
+            continue
+        except RecursionError:
+            click.echo(json.dumps({"error": "JSON nested too deeply", "line": number}))
+            continue
         except ValueError as exc:
             click.echo(json.dumps({"error": str(exc), "line": number}, ensure_ascii=False))
             continue

@@ -1,9 +1,10 @@
-"""The content the bots read (journey, channels), loaded once per process and reloaded when a file changes."""
+"""The content the bots read (journey, channels, intents), loaded once per process and reloaded when a file
+changes."""
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from content.channels import DEFAULT_CHANNELS, ChannelBook, load_channels
 from content.journey import DEFAULT_JOURNEY, Journey, load_journey
@@ -12,36 +13,52 @@ from content.journey import DEFAULT_JOURNEY, Journey, load_journey
 class ContentStore:
     """Cached, validated content files; a file edited on disk is reloaded on next use."""
 
-    def __init__(self, journey_path: str | Path | None = None, channels_path: str | Path | None = None) -> None:
+    def __init__(self, journey_path: str | Path | None = None, channels_path: str | Path | None = None,
+                 intents_path: str | Path | None = None) -> None:
         self.journey_path = Path(journey_path or DEFAULT_JOURNEY)
         self.channels_path = Path(channels_path or DEFAULT_CHANNELS)
-        self._cache: dict[str, tuple[float, Any]] = {}
+        self.intents_path = Path(intents_path) if intents_path else None
+        self._cache: dict[str, tuple[dict[Path, int | None], Any]] = {}
         self._lock = threading.RLock()
 
     @property
     def journey(self) -> Journey:
         """The journey: stages, lead statuses, rules, segments."""
-        return self._load("journey", self.journey_path, lambda: load_journey(self.journey_path))
+        return self._load("journey", lambda _: [self.journey_path], lambda: load_journey(self.journey_path))
 
     @property
     def intents(self):
-        """The intent rules (keywords, negations, thresholds) from content/intents.yaml."""
+        """The intent rules (keywords, negations, thresholds) from content/intents.yaml, and the fallback model
+        learnt from the example files it names (an edited example file refits it)."""
         from bots.intents import DEFAULT_INTENTS, load_intents
 
-        return self._load("intents", Path(DEFAULT_INTENTS),
-                          lambda: load_intents(DEFAULT_INTENTS, journey_intents=self.journey.intents))
+        path = Path(self.intents_path or DEFAULT_INTENTS)
+        return self._load("intents", lambda model: [path, *(model.example_files if model else ())],
+                          lambda: load_intents(path, journey_intents=self.journey.intents))
 
     def channels(self, _session: Any = None) -> ChannelBook:
         """The channel book, validated against the journey's stages."""
         stages = {stage.key for stage in self.journey.stages}
-        return self._load("channels", self.channels_path, lambda: load_channels(self.channels_path, stages))
+        return self._load("channels", lambda _: [self.channels_path], lambda: load_channels(self.channels_path, stages))
 
-    def _load(self, name: str, path: Path, loader: Callable[[], Any]) -> Any:
-        mtime = path.stat().st_mtime
+    def _load(self, name: str, paths: Callable[[Any], Iterable[Path]], loader: Callable[[], Any]) -> Any:
+        """Return the cached value while the files it was read from (`paths` of the value) keep their modification
+        times; otherwise load it again. Times are taken before loading, so an edit made meanwhile is seen next time
+        (for a file the value names first, such as a newly listed example file, just after)."""
         with self._lock:
             cached = self._cache.get(name)
-            if cached and cached[0] == mtime:
+            before = {path: _mtime(path) for path in paths(cached[1] if cached else None)}
+            if cached and cached[0] == before:
                 return cached[1]
             value = loader()
-            self._cache[name] = (mtime, value)
+            self._cache[name] = ({path: before[path] if path in before else _mtime(path) for path in paths(value)},
+                                 value)
             return value
+
+
+def _mtime(path: Path) -> int | None:
+    """Return a file's modification time, or None when it cannot be read (the loader then reports why)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None

@@ -14,6 +14,7 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from app.console.demo_account import ensure_demo_admin
 from app.db import upgrade
 from app.factory import create_app
 from app.demo_nurture import run_nurture
@@ -120,6 +121,8 @@ def _play(services, sandbox: SandboxServer, callback_url: str, once: bool, scena
     ok = report_inquiries(services, sandbox) and ok
     ok = run_nurture(services, sandbox, lambda: wait_settled(services, OutboxAction, since_action,
                                                              time.monotonic() + SETTLE_SECONDS)) and ok
+    username, password = ensure_demo_admin(services)
+    click.echo(f"\nconsole: {callback_url.rsplit('/wecom/', 1)[0]}/console/  (user {username}, password {password})")
     if once:
         return 0 if ok else 1
     click.echo("\nServing; press Ctrl-C to stop.")

@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, jsonify
 
+from app import request_guards
 from app.services import Services, build_services, install
 from app.settings import Settings
 
@@ -16,6 +17,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     services = install(services or build_services(settings))
     app = Flask(__name__)
     app.extensions["scrm"] = services
+    request_guards.install(app, services.settings)
 
     from app import api, api_contacts, api_content, api_leads, callback, links_view
 
@@ -25,6 +27,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(api_content.bp)
     app.register_blueprint(api_leads.bp)
     app.register_blueprint(links_view.bp)
+    from app import api_console
+    from app.console import init_console
+
+    app.register_blueprint(api_console.bp)
+    init_console(app)
+    from app.health import bp as health_bp
+    from app.metrics.view import bp as metrics_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
 
     @app.get("/healthz")
     def healthz():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import DateTime, bindparam, or_, select, text, update
 from sqlalchemy.engine import Connection
@@ -76,11 +77,18 @@ def fail(session: Session, event_id: int, error: str, final: bool) -> None:
     session.commit()
 
 
-def stale_events(session: Session, pending_after: int, processing_after: int, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Ids of events left pending or claimed too long (lost enqueue, killed worker)."""
+class StaleEvent(NamedTuple):
+    """An event to queue again; `abandoned` is the attempt whose claim went stale (None: never picked up)."""
+
+    id: int
+    abandoned: int | None
+
+
+def stale_events(session: Session, pending_after: int, processing_after: int, now: datetime | None = None, limit: int = 500) -> list[StaleEvent]:
+    """Events left pending or claimed too long (lost enqueue, killed worker)."""
     now = now or utcnow()
     rows = session.execute(
-        select(InboxEvent.id)
+        select(InboxEvent.id, InboxEvent.status, InboxEvent.attempts)
         .where(
             or_(
                 (InboxEvent.status == "pending") & (InboxEvent.received_at < now - timedelta(seconds=pending_after)),
@@ -90,7 +98,7 @@ def stale_events(session: Session, pending_after: int, processing_after: int, no
         .order_by(InboxEvent.id)
         .limit(limit)
     )
-    return list(rows.scalars())
+    return [StaleEvent(row.id, row.attempts if row.status == "processing" else None) for row in rows]
 
 
 def _int(value: str | None) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, request
 from limits import parse
@@ -20,7 +21,7 @@ from jobs.actions import enqueue_actions
 
 log = logging.getLogger(__name__)
 bp = Blueprint("links", __name__)
-DEFAULT_RATE = "60/minute"
+IN_APP_BROWSERS = ("micromessenger", "wxwork")
 PAGE = ("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title></head>"
         "<body><h1>{title}</h1><p>{body}</p></body></html>")
 
@@ -37,6 +38,9 @@ def open_link(token: str) -> Any:
         link = find_link(session, token)
         if link is None:
             return _page(404, "链接不存在", "这个链接不存在或已失效，请联系发送给您的顾问。")
+        through_oauth = _oauth_redirect(services.settings, token)
+        if through_oauth is not None:
+            return through_oauth
         url = link.url
         contact = _viewer(services, session, link)
         changes, actions = record_open(session, link, contact, utcnow(), ip=request.remote_addr or "",
@@ -53,6 +57,25 @@ def open_link(token: str) -> Any:
     response = redirect(url, 302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _oauth_redirect(settings: Any, token: str) -> Response | None:
+    """Send a viewer in WeChat's or WeCom's browser once through OAuth (snsapi_base, silent) so the open names them.
+
+    Only when OAuth is configured, only in those browsers (elsewhere the authorize page cannot answer), and never
+    again when the viewer comes back (with a `code`, or with only `state` when they declined).
+    """
+    if not settings.oauth_authorize_url or "code" in request.args or "state" in request.args:
+        return None
+    agent = request.headers.get("User-Agent", "").lower()
+    if not any(browser in agent for browser in IN_APP_BROWSERS):
+        return None
+    back = f"{settings.public_base_url.rstrip('/')}/r/{token}"
+    query = urlencode({"appid": settings.wecom_corp_id, "redirect_uri": back, "response_type": "code",
+                       "scope": "snsapi_base", "state": "scrm", "agentid": settings.wecom_agent_id})
+    response = redirect(f"{settings.oauth_authorize_url}?{query}#wechat_redirect", 302)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -86,7 +109,7 @@ def _allowed(services: Any, ip: str) -> bool:
     if limiter is None:
         storage = storage_from_string(services.settings.redis_url or "memory://")
         limiter = services.extras["link_limiter"] = MovingWindowRateLimiter(storage)
-    rate = parse(getattr(services.settings, "link_rate_limit", DEFAULT_RATE))
+    rate = parse(services.settings.link_rate_limit)
     try:
         return limiter.hit(rate, "scrm-links", ip)
     except Exception as exc:  # noqa: BLE001 - a limiter outage must not break customers' links

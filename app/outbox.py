@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -17,11 +17,14 @@ ERROR_CHARS = 500
 
 
 class Deferred(Exception):
-    """Raised by an executor that cannot act yet (e.g. a robot's minute is full): run again after `delay` seconds."""
+    """Raised by an executor that cannot act yet (e.g. a robot's minute is full): run again after `delay` seconds.
 
-    def __init__(self, delay: float, why: str) -> None:
+    `arranged`: the executor has arranged the wake-up itself (a robot digest serves many alerts with one job).
+    """
+
+    def __init__(self, delay: float, why: str, arranged: bool = False) -> None:
         super().__init__(why)
-        self.delay, self.why = delay, why
+        self.delay, self.why, self.arranged = delay, why, arranged
 
 
 def store_actions(session: Session, actions: list["Action"], event_id: int | None = None) -> list[tuple[int, str]]:
@@ -66,15 +69,23 @@ def settle(session: Session, action_id: int, status: str, result: dict | None = 
     session.commit()
 
 
-def stale_actions(session: Session, pending_after: int, running_after: int, now: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
-    """(id, queue) of actions left pending or running too long."""
+class StaleAction(NamedTuple):
+    """An action to queue again; `abandoned` is the attempt whose claim went stale (None: never picked up)."""
+
+    id: int
+    queue: str
+    abandoned: int | None
+
+
+def stale_actions(session: Session, pending_after: int, running_after: int, now: datetime | None = None, limit: int = 500) -> list[StaleAction]:
+    """Actions left pending or running too long (a lost enqueue, a dead worker)."""
     now = now or utcnow()
     rows = session.execute(
-        select(OutboxAction.id, OutboxAction.queue)
+        select(OutboxAction.id, OutboxAction.queue, OutboxAction.status, OutboxAction.attempts)
         .where(or_(
             (OutboxAction.status == "pending") & (OutboxAction.created_at < now - timedelta(seconds=pending_after)),
             (OutboxAction.status == "running") & (OutboxAction.claimed_at < now - timedelta(seconds=running_after)),
         ))
         .order_by(OutboxAction.id).limit(limit)
     )
-    return [(row.id, row.queue) for row in rows]
+    return [StaleAction(row.id, row.queue, row.attempts if row.status == "running" else None) for row in rows]

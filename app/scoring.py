@@ -37,17 +37,21 @@ def scoring_config(journey: Journey | None = None, path: str | Path = DEFAULT_SC
 
 def record_score_event(session: Session, contact: Contact, kind: str, weight: float | None, detail: dict | None,
                        now: datetime, event_id: int | None = None, *, journey: Journey | None = None,
-                       config: ScoringConfig | None = None, employees: int | None = None) -> list[StageChange]:
-    """Store one score event (weight None: the file's points), rescore the contact and return lead-status changes."""
+                       config: ScoringConfig | None = None, employees: int | None = None,
+                       dedupe_key: str | None = None) -> list[StageChange]:
+    """Store one score event (weight None: the file's points), rescore the contact and return lead-status changes.
+
+    An event is stored once per `dedupe_key` (default: kind and inbox event id; none without either).
+    """
     journey = journey or _default_journey()
     config = config or scoring_config(journey)
     known = config.events.get(kind)
     points = float(known.points if weight is None and known else weight or 0.0)
     detail = {"label": known.label if known else kind, **(detail or {})}
     row = {"contact_id": contact.id, "kind": kind, "weight": points, "detail": detail, "at": now,
-           "dedupe_key": f"{kind}:{event_id}" if event_id is not None else None}
+           "dedupe_key": dedupe_key or (f"{kind}:{event_id}" if event_id is not None else None)}
     if insert_ignore(session, ScoreEventRow, row, ["dedupe_key"], ScoreEventRow.id) is None:
-        log.info("score event %s for contact %s already recorded (event %s)", kind, contact.id, event_id)
+        log.info("score event %s for contact %s already recorded (%s)", kind, contact.id, row["dedupe_key"])
         return []
     return refresh_score(session, contact, now, journey=journey, config=config, employees=employees,
                          event_id=event_id)

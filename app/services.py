@@ -57,8 +57,10 @@ _current: Services | None = None
 def build_services(settings: Settings) -> Services:
     """Create the engine, queues and crypto described by the settings."""
     from jobs.events import enqueue_events
+    from app.secrets.resolve import secure_settings
 
     engine = make_engine(settings.database_url)
+    settings = secure_settings(settings, engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     queues: Queues = RedisQueues(redis, settings.job_retry_intervals) if redis else InlineQueues(settings.job_retry_intervals)
     crypto = CallbackCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)

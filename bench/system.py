@@ -8,8 +8,11 @@ import sys
 import threading
 import time
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Iterator
+
+import requests
 
 from app.db import make_engine, upgrade
 from app.ports import free_port
@@ -21,12 +24,41 @@ from bench.harness import ROOT, gunicorn
 
 @dataclass
 class System:
-    """A running system: the sandbox (in this process) and our service's settings and database."""
+    """A running system: the sandbox (in this process), our service's settings and database, and its processes."""
 
     sandbox: SandboxServer
     settings: Settings
     services: Services
     callback_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    web_port: int = 0
+    log_dir: Path | None = None
+    workers: list[subprocess.Popen] = field(default_factory=list)
+    schedulers: list[subprocess.Popen] = field(default_factory=list)
+
+    def start_worker(self) -> subprocess.Popen:
+        """Start one more `scrm worker` (stopped when the system stops)."""
+        proc = self._spawn("worker", len(self.workers))
+        self.workers.append(proc)
+        return proc
+
+    def start_scheduler(self) -> subprocess.Popen:
+        """Start one more `scrm scheduler` (stopped when the system stops)."""
+        proc = self._spawn("scheduler", len(self.schedulers))
+        self.schedulers.append(proc)
+        return proc
+
+    def _spawn(self, command: str, index: int) -> subprocess.Popen:
+        if self.log_dir is None:
+            return subprocess.Popen([sys.executable, "-m", "app.cli", command], cwd=ROOT, env=self.env)
+        with open(self.log_dir / f"{command}-{index}.log", "ab") as log:
+            return subprocess.Popen([sys.executable, "-m", "app.cli", command], cwd=ROOT, env=self.env,
+                                    stdout=log, stderr=subprocess.STDOUT)
+
+    def stop_processes(self) -> None:
+        """Stop every worker and scheduler this system started (SIGTERM, then SIGKILL after 10 s)."""
+        for proc in self.workers + self.schedulers:
+            _stop(proc)
 
     def wait_for(self, predicate, timeout: float, what: str) -> None:
         """Re-check `predicate` every 100 ms until true; raise after `timeout` seconds."""
@@ -50,9 +82,14 @@ def system_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def running_system(database_url: str, redis_url: str, workers: int = 2, web_workers: int = 2,
+def running_system(database_url: str, redis_url: str, workers: int = 2, web_workers: int = 2, schedulers: int = 0,
+                   env: dict[str, str] | None = None, log_dir: Path | None = None,
                    **sandbox_options) -> Iterator[System]:
-    """Start sandbox, `gunicorn wsgi:app` and `scrm worker` processes; stop them all on exit."""
+    """Start sandbox, `gunicorn wsgi:app`, `scrm worker` and `scrm scheduler` processes; stop them all on exit.
+
+    `env` adds or overrides environment variables of our processes (e.g. SWEEP_INTERVAL_SECONDS); with
+    `log_dir`, workers and schedulers write their output to `<command>-<n>.log` there.
+    """
     port = free_port()
     callback_url = f"http://127.0.0.1:{port}/wecom/callback"
     with ExitStack() as stack:
@@ -68,17 +105,36 @@ def running_system(database_url: str, redis_url: str, workers: int = 2, web_work
         engine = make_engine(database_url)
         upgrade(engine)
         engine.dispose()
-        env = system_env(settings)
-        stack.enter_context(gunicorn("wsgi:app", env, workers=web_workers, port=port))
+        process_env = {**system_env(settings), **(env or {})}
+        stack.enter_context(gunicorn("wsgi:app", process_env, workers=web_workers, port=port))
+        _wait_healthy(port)
+        system = System(sandbox, settings, build_services(settings), callback_url, process_env, port, log_dir)
+        stack.callback(system.services.close)
+        stack.callback(system.stop_processes)
         for _ in range(workers):
-            proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env)
-            stack.callback(_stop, proc)
-        services = build_services(settings)
-        stack.callback(services.close)
-        yield System(sandbox, settings, services, callback_url)
+            system.start_worker()
+        for _ in range(schedulers):
+            system.start_scheduler()
+        yield system
+
+
+def _wait_healthy(port: int, timeout: float = 60.0) -> None:
+    """Wait until gunicorn's workers answer /healthz (the port listens before they have loaded the app)."""
+    deadline, pause = time.monotonic() + timeout, threading.Event()
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gunicorn on port {port} did not answer /healthz within {timeout:.0f} s")
+        pause.wait(0.1)
 
 
 def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
     proc.terminate()
     try:
         proc.wait(10)

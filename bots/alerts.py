@@ -18,9 +18,10 @@ NEXT_STEP = {
     "evaluation": "发送对接/部署资料与同行案例，约技术交流",
     "contact": "尽快电话联系，确认需求",
     "link": "客户正在看报价/价格页，可顺势询问是否需要方案",
+    "score": "客户近期互动频繁、线索分已达销售阈值，尽快电话沟通需求",
 }
 INTENT_NAMES = {"pricing": "询价", "purchase": "采购", "demo": "要演示", "trial": "要试用", "evaluation": "选型评估",
-                "contact": "要联系方式", "link": "查看报价"}
+                "contact": "要联系方式", "link": "查看报价", "score": "线索分达标"}
 
 
 def explain(session: Session, contact: Contact, journey, channels, intent: str, texts: list[str],
@@ -69,7 +70,7 @@ def raise_alert(session: Session, services, contact: Contact, intent: str, trigg
                       created_at=now)
     session.add(alert)
     session.flush()
-    url = f"{settings.public_base_url.rstrip('/')}/api/contacts/{contact.id}"
+    url = f"{settings.public_base_url.rstrip('/')}/console/contacts/{contact.id}"
     card = {"title": f"🔥 热线索：{facts['who']}（{facts['company']}）{facts['intent']}", "description": alert.summary,
             "url": url, "btntxt": "查看客户"}
     actions = [Action("app_message", f"alert:{alert.id}:owner",

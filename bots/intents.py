@@ -1,29 +1,43 @@
 """Classify a prospect's message into a buying intent or a non-buying one: pure code, rules from intents.yaml."""
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import opencc
+
+from bots.intent_fallback import Example, Fallback, features, judge, learn
 from content.errors import Checker, ContentError, Map, Seq, load_yaml, read_text
 from content.journey import load_journey
 
 DEFAULT_INTENTS = Path(__file__).resolve().parent.parent / "content" / "intents.yaml"
 TOP_KEYS = ("hot_threshold", "min_score", "decline_score", "question_boost", "negation_window", "traditional",
-            "question_cues", "negations", "declines", "intents")
+            "question_cues", "negations", "declines", "received", "settled", "intents", "fallback")
 BOUNDARIES = frozenset(",.!?;:~。、；：…\n")
+_BOUNDARY_CLASS = re.escape("".join(sorted(BOUNDARIES)))
 _ASCII_WORD = re.compile(r"[a-z0-9]")
+_UNCONVERTIBLE = re.compile("[\x00\ud800-\udfff]")
+_TO_SIMPLIFIED = opencc.OpenCC("tw2sp")
 NEVER = r"(?!x)x"
 
 
 @dataclass(frozen=True)
 class Intent:
-    """One intent's compiled matchers (a quick probe, then all overlapping matches); group -> (weight, kind)."""
+    """One intent's compiled matchers (a quick probe, then all overlapping matches); group -> (weight, kind).
+
+    `mutes_buying`: the intent says who is writing (a job seeker, a vendor) or that they want no contact, so when
+    it scores at least the hot threshold and no less than the strongest single buying match, no buying intent
+    counts. `small_talk` (greetings, thanks): never outranks a buying intent that reaches the hot threshold, so
+    "OK，下一步怎么签" is not an acknowledgement."""
 
     key: str
     buying: bool
+    mutes_buying: bool
+    small_talk: bool
     probe: re.Pattern[str]
     matcher: re.Pattern[str]
     groups: dict[str, tuple[float, str]]
@@ -43,7 +57,11 @@ class IntentModel:
     questions: re.Pattern[str]
     negations: re.Pattern[str]
     declines: re.Pattern[str]
+    received: re.Pattern[str]
+    settled: re.Pattern[str]
     intents: tuple[Intent, ...]
+    fallback: Fallback | None
+    example_files: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,8 +75,11 @@ class Decision:
 
 
 def normalise(text: str, table: dict[int, str]) -> str:
-    """Fold width and case, and map traditional characters to simplified ones."""
-    return unicodedata.normalize("NFKC", text).lower().translate(table)
+    """Fold width and case, convert traditional (Taiwan) wording to simplified with OpenCC, then apply `table`."""
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = _TO_SIMPLIFIED.convert(_UNCONVERTIBLE.sub(" ", text))
+    return text.lower().translate(table)
 
 
 def load_intents(path: str | Path = DEFAULT_INTENTS, journey_intents: Iterable[str] | None = None) -> IntentModel:
@@ -71,10 +92,68 @@ def load_intents(path: str | Path = DEFAULT_INTENTS, journey_intents: Iterable[s
     window = check.number(data, "negation_window", "negation_window", minimum=0, integer=True)
     table = _table(check, data)
     questions, negations, declines = (_block(check, data, key, table) for key in TOP_KEYS[6:9])
+    received = _block(check, data, "received", table)
+    received = re.compile(rf"(?:{received.pattern})了?(?:你们|您们|您|你)?的?$")
+    settled = _block(check, data, "settled", table)
+    settled = re.compile(rf"[^{_BOUNDARY_CLASS}]{{0,{int(window or 0)}}}?(?:{settled.pattern})")
     intents = _intents(check, data, table, allowed) if "intents" in data else []
+    fallback, files = _fallback(check, data, Path(path).parent, table, {i.key for i in intents} | {"other"},
+                                fractions[0])
     if check.problems:
         raise ContentError(sorted(check.problems, key=lambda p: p.row or 0))
-    return IntentModel(*fractions, window, table, questions, negations, declines, tuple(intents))
+    return IntentModel(*fractions, window, table, questions, negations, declines, received, settled, tuple(intents),
+                       fallback, files)
+
+
+def _fallback(check: Checker, data: Map, folder: Path, table: dict[int, str], keys: set[str],
+              hot_threshold: float) -> tuple[Fallback | None, tuple[Path, ...]]:
+    """Read the labelled examples named under `fallback` and fit the model asked when no rule matches; return it
+    and the example files read."""
+    block = data.get("fallback")
+    if not isinstance(block, Map):
+        if "fallback" in data:
+            check.add(data.line_of("fallback"), "fallback", "expected `examples:` and `min_probability:`")
+        return None, ()
+    check.keys(block, "fallback", ("examples", "min_probability"), required=("examples", "min_probability"))
+    least = _fraction(check, block, "min_probability", "fallback.min_probability")
+    if "min_probability" in block and least < hot_threshold:
+        check.add(block.line_of("min_probability"), "fallback.min_probability",
+                  f"must be at least hot_threshold ({hot_threshold}), got {least}")
+    examples: list[Example] = []
+    named = _strings(check, block, "examples", "fallback.examples")
+    files = tuple(folder / name for name, _ in named)
+    for n, (path, (_, line)) in enumerate(zip(files, named), start=1):
+        examples += _examples(check, path, line, f"fallback.examples[{n}]", table, keys)
+    if "examples" in block and not check.problems and len({example.hot for example in examples}) < 2:
+        check.add(block.line_of("examples"), "fallback.examples", "needs both hot and not-hot examples")
+    if examples and not check.problems and not any(features(example.text) for example in examples):
+        check.add(block.line_of("examples"), "fallback.examples", "no example has a word or Chinese character")
+    return (learn(examples, least) if examples and not check.problems else None), files
+
+
+def _examples(check: Checker, path: Path, line: int, field: str, table: dict[int, str],
+              keys: set[str]) -> list[Example]:
+    """Read one JSON lines file of {"text", "hot", "intent"} examples, reporting the first bad row."""
+    try:
+        rows = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, ValueError) as exc:
+        check.add(line, field, f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+        return []
+    found = []
+    for number, raw in enumerate(rows, start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except ValueError:
+            row = None
+        if (not isinstance(row, dict) or set(row) != {"text", "hot", "intent"} or not isinstance(row["text"], str)
+                or not isinstance(row["hot"], bool) or row["intent"] not in keys):
+            check.add(line, field, f"{path.name} line {number}: expected {{\"text\": …, \"hot\": true|false, "
+                      f"\"intent\": one of the intents or other}}")
+            return []
+        found.append(Example(normalise(row["text"], table), row["hot"], row["intent"]))
+    return found
 
 
 def _fraction(check: Checker, data: Map, key: str, field: str = "", strict: bool = False) -> float:
@@ -86,7 +165,7 @@ def _fraction(check: Checker, data: Map, key: str, field: str = "", strict: bool
 
 
 def _table(check: Checker, data: Map) -> dict[int, str]:
-    """Build the traditional-to-simplified translation from two-character pairs."""
+    """Build the extra variant-to-standard translation (applied after OpenCC) from two-character pairs."""
     table: dict[int, str] = {}
     for pair, line in _strings(check, data, "traditional", "traditional"):
         if len(pair) != 2 or pair[0] == pair[1]:
@@ -164,8 +243,13 @@ def _intents(check: Checker, data: Map, table: dict[int, str], allowed: list[str
             check.add(block.line_of(key), field, "expected a key of lowercase ascii letters, digits and _ "
                       "(not 'other') holding `buying:` and `rules:`")
             continue
-        check.keys(spec, field, ("buying", "rules"), required=("rules",))
+        check.keys(spec, field, ("buying", "mutes_buying", "small_talk", "rules"), required=("rules",))
         buying = check.flag(spec, "buying", f"{field}.buying")
+        mutes = check.flag(spec, "mutes_buying", f"{field}.mutes_buying")
+        small_talk = check.flag(spec, "small_talk", f"{field}.small_talk")
+        for flag, on in (("mutes_buying", mutes), ("small_talk", small_talk)):
+            if buying and on:
+                check.add(spec.line_of(flag), f"{field}.{flag}", "only a non-buying intent can set this")
         if buying:
             buying_keys.append(key)
             check.member(key, allowed, spec.line_of("buying"), field, "buying intent (see journey.yaml intents)")
@@ -182,25 +266,29 @@ def _intents(check: Checker, data: Map, table: dict[int, str], allowed: list[str
                     groups[name] = (weight, kind)
                     parts.append(f"(?P<{name}>{'|'.join(items)})")
         probe, matcher = re.compile("|".join(parts) or NEVER), re.compile(f"(?=(?:{'|'.join(parts) or NEVER}))")
-        intents.append(Intent(key, buying, probe, matcher, groups, tuple(words)))
+        intents.append(Intent(key, buying, mutes, small_talk, probe, matcher, groups, tuple(words)))
     for key in allowed:
         if key not in buying_keys:
             check.add(block.line, f"intents.{key}", "missing; every journey intent needs a `buying: true` block")
     return intents
 
 
-def _negated(text: str, start: int, spans: list[tuple[int, str]], window: int) -> str | None:
-    """Return the negation word governing position `start`, if any."""
-    for end, word in spans:
-        if end <= start <= end + window and not any(ch in BOUNDARIES for ch in text[end:start]):
+def _negated(text: str, start: int, spans: list[tuple[int, int, str]], window: int) -> str | None:
+    """Return the negation word governing position `start` (it may end inside the match: "别给|我打电话")."""
+    for first, end, word in spans:
+        if first < start <= end + window and not any(ch in BOUNDARIES for ch in text[end:start]):
             return word
     return None
 
 
-def _score(intent: Intent, norm: str, spans: list[tuple[int, str]], window: int,
-           muted: list[str]) -> tuple[float, list[str]]:
-    """Combine an intent's matches into a score; a match inside a stronger one adds nothing."""
-    missing, seen, reasons, reach, strength = 1.0, set(), [], -1, 0.0
+def _score(intent: Intent, norm: str, model: IntentModel, spans: list[tuple[int, int, str]],
+           muted: list[str]) -> tuple[float, list[str], float]:
+    """Combine an intent's matches into (score, reasons, strongest single weight); a match inside a stronger
+    one adds nothing.
+
+    A buying match right after a negation ("不用发报价") or a receipt ("收到报价"), or right before a settled-marker
+    ("报价收到了"), is muted."""
+    missing, seen, reasons, reach, strength, peak = 1.0, set(), [], -1, 0.0, 0.0
     for match in intent.matcher.finditer(norm) if intent.probe.search(norm) else ():
         name = match.lastgroup or ""
         word, end, (weight, kind) = match.group(name), match.end(name), intent.groups[name]
@@ -208,42 +296,82 @@ def _score(intent: Intent, norm: str, spans: list[tuple[int, str]], window: int,
             continue
         reach, strength = max((reach, strength), (end, weight))
         seen.add(word)
-        negation = _negated(norm, match.start(), spans, window) if intent.buying else None
-        if negation is not None:
-            muted.append(f"{intent.key} {kind} '{word}' negated by '{negation}'")
-            continue
+        if intent.buying:
+            negation = _negated(norm, match.start(), spans, model.negation_window)
+            if negation is not None:
+                muted.append(f"{intent.key} {kind} '{word}' negated by '{negation}'")
+                continue
+            start = match.start(name)
+            settled = model.received.search(norm, max(0, start - 12), start) or model.settled.match(norm, end)
+            if settled is not None:
+                muted.append(f"{intent.key} {kind} '{word}' already settled: '{settled.group().strip()}'")
+                continue
         missing *= 1.0 - weight
+        peak = max(peak, weight)
         reasons.append(f"matched {intent.key} {kind} '{word}'")
-    return 1.0 - missing, reasons
+    return 1.0 - missing, reasons, peak
 
 
 def classify(text: str, model: IntentModel) -> Decision:
     """Decide which intent a message shows, how sure that is and whether it is hot."""
     norm = normalise(text, model.table)
-    spans = [(m.end(), m.group()) for m in model.negations.finditer(norm) ]
+    spans = [(m.start(), m.end(), m.group()) for m in model.negations.finditer(norm)]
     decline = model.declines.search(norm)
-    cue = model.questions.search(norm)
+    muted: list[str] = []
+    scored = [(intent, *_score(intent, norm, model, spans, muted)) for intent in model.intents]
+    final = _weigh(scored, model, norm, decline, muted)
+    buying_is_hot = any(intent.buying and score >= model.hot_threshold for score, intent, _ in final)
     best: tuple[float, bool, str, list[str]] = (0.0, False, "other", [])
     if decline is not None:
         best = (model.decline_score, False, "other", [f"declined by '{decline.group()}'"])
-    muted: list[str] = []
-    for intent in model.intents:
-        score, reasons = _score(intent, norm, spans, model.negation_window, muted)
-        if intent.buying and score > 0 and decline is not None:
-            muted.append(f"{intent.key} muted by the decline: {'; '.join(reasons)}")
+    for score, intent, reasons in final:
+        if intent.small_talk and buying_is_hot and score > 0:
+            muted.append(f"{intent.key} is small talk beside a buying question: {'; '.join(reasons)}")
             continue
-        if intent.buying and score > 0 and cue is not None:
-            score += model.question_boost * (1.0 - score)
-            reasons.append("question mark raises confidence" if cue.group() == "?" else
-                           f"question cue '{cue.group()}' raises confidence")
         if score > best[0] or (score == best[0] and score > 0 and best[1] and not intent.buying):
             best = (score, intent.buying, intent.key, reasons)
     score, buying, key, reasons = best
     if score < model.min_score:
         guess = f"best guess {key} scored {score:.2f}, below {model.min_score}"
-        key, buying, reasons = "other", False, [guess if score > 0 else "no intent keyword matched"]
+        reasons = [guess if score > 0 else "no intent keyword matched"]
+        if model.fallback is not None:
+            return _fall_back(model.fallback, norm, reasons + muted)
+        key, buying = "other", False
     hot = buying and score >= model.hot_threshold
     if buying:
         relation = "at or above" if hot else "below"
         reasons = reasons + [f"score {score:.2f} {relation} hot threshold {model.hot_threshold}"]
     return Decision(hot, key, round(score, 4), tuple(reasons + muted))
+
+
+def _weigh(scored: list[tuple[Intent, float, list[str], float]], model: IntentModel, norm: str,
+           decline: re.Match[str] | None, muted: list[str]) -> list[tuple[float, Intent, list[str]]]:
+    """Mute buying intents under a decline or a `mutes_buying` reading; let a question cue raise the rest."""
+    top_buying = max((peak for intent, _, _, peak in scored if intent.buying), default=0.0)
+    muter = max(((score, intent.key) for intent, score, _, _ in scored
+                 if intent.mutes_buying and score >= model.hot_threshold and score >= top_buying), default=None)
+    cue = model.questions.search(norm)
+    final = []
+    for intent, score, reasons, _ in scored:
+        if intent.buying and score > 0 and (decline is not None or muter is not None):
+            cause = "the decline" if decline is not None else f"the {muter[1]} reading"
+            muted.append(f"{intent.key} muted by {cause}: {'; '.join(reasons)}")
+            continue
+        if intent.buying and score > 0 and cue is not None:
+            score += model.question_boost * (1.0 - score)
+            reasons.append("question mark raises confidence" if cue.group() == "?" else
+                           f"question cue '{cue.group()}' raises confidence")
+        final.append((score, intent, reasons))
+    return final
+
+
+def _fall_back(fallback: Fallback, norm: str, reasons: list[str]) -> Decision:
+    """Let the model learnt from the labelled examples decide a message no rule recognised."""
+    probability, intent, telling = judge(fallback, norm)
+    hot = probability >= fallback.min_probability
+    words = f" (telling: {', '.join(repr(word) for word in telling)})" if telling else ""
+    verdict = (f"the {fallback.examples} labelled examples make it a {intent} question with probability "
+               f"{probability:.2f}{words}" if hot else
+               f"the {fallback.examples} labelled examples make it hot with probability {probability:.2f}, "
+               f"below {fallback.min_probability}")
+    return Decision(hot, intent if hot else "other", round(probability if hot else 0.0, 4), (*reasons, verdict))

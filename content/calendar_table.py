@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -42,17 +41,21 @@ def read_csv(path: str, check: Checker) -> tuple[list[Raw], list[Raw]]:
     text = read_text(path)
     if not text.strip():
         raise ContentError([ContentProblem(path, None, "file", "the file is empty")])
-    return _read_rows(check, list(enumerate(csv.reader(io.StringIO(text)), start=1)))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = list(enumerate(reader, start=1))
+    except csv.Error as exc:
+        raise ContentError([ContentProblem(path, reader.line_num or None, "file", f"CSV syntax: {exc}")]) from exc
+    return _read_rows(check, rows)
 
 
 def read_xlsx(path: str, check: Checker) -> tuple[list[Raw], list[Raw]]:
     """Return the raw sequences and dated Moments posts of the first sheet of an .xlsx workbook."""
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         sheet = load_workbook(path).worksheets[0]
-    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged zip or sheet XML fails deep inside openpyxl, zlib or expat
         raise ContentError([ContentProblem(path, None, "file", f"not a readable .xlsx workbook ({exc})")]) from exc
     rows = [(n, [_text(cell.value) for cell in row]) for n, row in enumerate(sheet.iter_rows(min_row=1), start=1)]
     header = [name.strip().lower() for name in rows[0][1]] if rows else []

@@ -4,10 +4,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
 from content.calendar_checks import Cell, Raw
-from content.errors import Checker, ContentError, ContentProblem, Map, Seq, _LineLoader, read_text
+from content.errors import Checker, ContentError, ContentProblem, Map, Seq, _LineLoader, parse_yaml, read_text
 
 TOP_KEYS = ("sequences", "moments")
 SEQUENCE_KEYS = ("key", "name", "starts_on", "cycle_days", "enroll", "exits", "steps")
@@ -43,15 +41,7 @@ def _parse(path: str, text: str) -> Map:
     """Parse one YAML document that must be a mapping; raise ContentError with the line if not."""
     if not text.strip():
         raise ContentError([ContentProblem(path, None, "file", "the file is empty")])
-    try:
-        data = yaml.load(text, Loader=_CalendarLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
-        raise ContentError([ContentProblem(path, mark.line + 1 if mark else None, "file",
-                                           f"YAML syntax: {message}")]) from exc
-    except yaml.YAMLError as exc:
-        raise ContentError([ContentProblem(path, None, "file", f"YAML syntax: {exc}")]) from exc
+    data = parse_yaml(path, text, _CalendarLoader)
     if not isinstance(data, Map):
         raise ContentError([ContentProblem(path, 1, "file", "expected `sequences:` and/or `moments:` at the top")])
     return data

@@ -5,9 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from content.errors import ContentError, ContentProblem, read_text
+from content.errors import ContentError, ContentProblem, SafeLoader, parse_yaml, read_text
 
 DEFAULT_CHANNELS = Path(__file__).with_name("channels.yaml")
 STATE_MAX = 30
@@ -46,11 +44,7 @@ class ChannelBook:
 def load_channels(path: str | Path = DEFAULT_CHANNELS, stage_keys: set[str] | None = None) -> ChannelBook:
     """Read and validate a channels file; raise ContentError listing every problem."""
     name = str(path)
-    try:
-        raw = yaml.safe_load(read_text(path))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ContentError([ContentProblem(name, mark.line + 1 if mark else None, "file", f"not valid YAML: {exc}")]) from None
+    raw = parse_yaml(path, read_text(path), SafeLoader)
     problems: list[ContentProblem] = []
 
     def problem(where: str, message: str) -> None:
@@ -61,9 +55,17 @@ def load_channels(path: str | Path = DEFAULT_CHANNELS, stage_keys: set[str] | No
     tag_group = raw.get("tag_group")
     if not isinstance(tag_group, str) or not 0 < len(tag_group) <= STATE_MAX:
         problem("tag_group", "a tag group name of 1 to 30 characters is required")
-    default = _channel({"state": "", **(raw.get("default") or {})}, "default", stage_keys, problem, needs_state=False)
+    default_item = raw.get("default") or {}
+    if not isinstance(default_item, dict):
+        problem("default", "expected a mapping")
+        default_item = {}
+    default = _channel({"state": "", **default_item}, "default", stage_keys, problem, needs_state=False)
     channels: dict[str, ChannelDef] = {}
-    for index, item in enumerate(raw.get("channels") or []):
+    items = raw.get("channels") or []
+    if not isinstance(items, list):
+        problem("channels", "expected a list of channels")
+        items = []
+    for index, item in enumerate(items):
         where = f"channels[{index}]"
         if not isinstance(item, dict):
             problem(where, "expected a mapping")
@@ -90,6 +92,9 @@ def _channel(item: dict[str, Any], where: str, stage_keys: set[str] | None, prob
     if len(str(welcome).encode("utf-8")) > WELCOME_MAX_BYTES:
         problem(f"{where}.welcome", f"longer than WeCom's {WELCOME_MAX_BYTES} bytes")
     attachments = item.get("attachments") or []
+    if not isinstance(attachments, list):
+        problem(f"{where}.attachments", "expected a list of attachments")
+        attachments = []
     if len(attachments) > ATTACHMENTS_MAX:
         problem(f"{where}.attachments", f"{len(attachments)} attachments; WeCom allows at most {ATTACHMENTS_MAX}")
     converted = []
@@ -100,6 +105,9 @@ def _channel(item: dict[str, Any], where: str, stage_keys: set[str] | None, prob
             continue
         converted.append({"msgtype": kind, kind: attachment[kind]})
     stage = item.get("stage")
+    if stage is not None and not isinstance(stage, str):
+        problem(f"{where}.stage", f"expected a stage key, got {stage!r}")
+        stage = None
     if stage is not None and stage_keys is not None and stage not in stage_keys:
         problem(f"{where}.stage", f"unknown stage {stage!r} (expected one of {', '.join(sorted(stage_keys))})")
     staff = item.get("staff") or []

@@ -73,7 +73,20 @@ class Seq(list):
     lines: list[int]
 
 
-class _LineLoader(yaml.SafeLoader):
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reporting a value it cannot build (2024-13-45, `!!int x`) as a YAML error at its line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Build one node; turn a plain exception from a constructor into a ConstructorError with the node's line."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            shown = f" {node.value!r}" if isinstance(node, yaml.ScalarNode) else ""
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read the value{shown[:80]} ({exc})",
+                                                    node.start_mark) from exc
+
+
+class _LineLoader(SafeLoader):
     """Safe YAML loader whose mappings and sequences remember their source lines."""
 
 
@@ -106,11 +119,11 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
-def load_yaml(path: str | Path, text: str) -> Map:
-    """Parse one YAML document that must be a mapping; raise ContentError with the line if not."""
+def parse_yaml(path: str | Path, text: str, loader: type[SafeLoader] = _LineLoader) -> Any:
+    """Parse one YAML document with a safe loader; raise ContentError with the line for anything unreadable."""
     name = str(path)
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -118,6 +131,14 @@ def load_yaml(path: str | Path, text: str) -> Map:
         raise ContentError([ContentProblem(name, line, "file", f"YAML syntax: {message}")]) from exc
     except yaml.YAMLError as exc:
         raise ContentError([ContentProblem(name, None, "file", f"YAML syntax: {exc}")]) from exc
+    except RecursionError as exc:
+        raise ContentError([ContentProblem(name, None, "file", "YAML syntax: nested too deeply")]) from exc
+
+
+def load_yaml(path: str | Path, text: str) -> Map:
+    """Parse one YAML document that must be a mapping; raise ContentError with the line if not."""
+    name = str(path)
+    data = parse_yaml(path, text)
     if not isinstance(data, Map):
         raise ContentError([ContentProblem(name, 1, "file", "expected a mapping of settings at the top")])
     return data
@@ -149,7 +170,7 @@ class Checker:
         prefix = f"{where}." if where else ""
         for key in data:
             if key not in allowed:
-                self.add(data.line_of(key), f"{prefix}{key}", f"unknown key; {_suggest(key, allowed)}")
+                self.add(data.line_of(key), f"{prefix}{key or '(empty key)'}", f"unknown key; {_suggest(key, allowed)}")
         for key, line in data.duplicates:
             self.add(line, f"{prefix}{key}", "key appears twice in the same block")
         for key in required:

@@ -5,9 +5,10 @@ import logging
 from datetime import datetime
 
 from app import outbox
+from app.metrics.actions import record_outcome
 from app.models import OutboxAction, utcnow
 from app.services import Services, current_services
-from app.wecom.errors import PermanentError
+from app.wecom.errors import PermanentError, RateLimited
 from jobs.executors import EXECUTORS
 from app.models.base import as_utc
 
@@ -26,26 +27,40 @@ def run_action(services: Services, action_id: int, now: datetime | None = None) 
         action = outbox.claim(session, action_id, services.settings.action_stale_after, now)
         if action is None:
             return None
+        kind, key = action.kind, action.key
         if action.not_after is not None and as_utc(action.not_after) <= (now or utcnow()):
             outbox.settle(session, action_id, "expired", error="deadline passed before execution")
             log.warning("action %s (%s) expired before execution", action_id, action.kind)
-            return "expired"
+            return record_outcome(session, kind, key, "expired")
         try:
-            result = EXECUTORS[action.kind](services, session, action)
-            session.commit()
+            result = _execute(services, session, action)
         except outbox.Deferred as later:
             outbox.settle(session, action_id, "pending", error=f"deferred {later.delay:.0f}s: {later.why}")
-            services.queues.enqueue_in(action.queue, later.delay, execute_action, action_id,
-                                       job_id=f"act-{action_id}-later{action.attempts}")
-            return "deferred"
+            if not later.arranged:
+                services.queues.enqueue_in(action.queue, later.delay, execute_action, action_id,
+                                           job_id=f"act-{action_id}-later{action.attempts}")
+            return record_outcome(session, kind, key, "deferred")
         except PermanentError as err:
             outbox.settle(session, action_id, "failed", {"outcome": type(err).__name__, "errcode": err.errcode}, str(err))
             log.warning("action %s (%s) failed for good: %s %s", action_id, action.kind, type(err).__name__, err.errcode)
-            return "failed"
+            return record_outcome(session, kind, key, "failed")
         except Exception as err:
             return _retry_or_fail(session, services, action, err)
         outbox.settle(session, action_id, "done", {**(result or {}), "done_at": utcnow().isoformat()})
-        return "done"
+        return record_outcome(session, kind, key, "done")
+
+
+def _execute(services: Services, session, action: OutboxAction) -> dict | None:
+    """Run the action's executor and commit; our own rate limit being full defers the action, it is no failure."""
+    try:
+        result = EXECUTORS[action.kind](services, session, action)
+    except RateLimited as full:
+        if not full.local:
+            raise
+        session.rollback()
+        raise outbox.Deferred(max(full.retry_after or 0.0, 1.0), f"client-side limit on {full.endpoint}") from full
+    session.commit()
+    return result
 
 
 def _retry_or_fail(session, services: Services, action: OutboxAction, err: Exception) -> str:
@@ -55,6 +70,7 @@ def _retry_or_fail(session, services: Services, action: OutboxAction, err: Excep
     outbox.settle(session, action.id, "failed" if final else "pending", detail, f"{type(err).__name__}: {err}")
     log.warning("action %s (%s) attempt %d failed (%s)%s", action.id, action.kind, action.attempts,
                 type(err).__name__, "" if final else "; will retry")
+    record_outcome(session, action.kind, action.key, "failed" if final else "retry")
     if final:
         return "failed"
     raise err

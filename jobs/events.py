@@ -49,16 +49,20 @@ def run_event(services: Services, event_id: int) -> bool:
 
 
 def enqueue_events(services: Services, items: list[tuple[int, bool]]) -> None:
-    """Queue freshly stored events: those carrying a welcome code on the fast `welcome` queue, the rest on `callbacks`."""
+    """Queue freshly stored events: those with a deadline (`fast_lane`) on `welcome`, the others on `callbacks`."""
     for queue, fast in (("welcome", True), ("callbacks", False)):
-        calls = [((event_id,), f"evt-{event_id}") for event_id, has_code in items if has_code is fast]
+        calls = [((event_id,), f"evt-{event_id}") for event_id, on_fast_lane in items if on_fast_lane is fast]
         if calls:
             services.queues.enqueue_many(queue, process_event, calls)
 
 
-def enqueue_event(services: Services, event_id: int, unless_active: bool = False) -> bool:
-    """Queue processing of an inbox event under a stable job id; with unless_active, skip one already queued."""
-    job_id = f"evt-{event_id}"
+def enqueue_event(services: Services, event_id: int, unless_active: bool = False, retake: int | None = None) -> bool:
+    """Queue processing of an inbox event under a stable job id; with unless_active, skip one already queued.
+
+    `retake` (the attempt whose claim went stale) gives the job an id of its own: rq may list the dead
+    worker's job as started for minutes.
+    """
+    job_id = f"evt-{event_id}" if retake is None else f"evt-{event_id}-retake{retake}"
     if unless_active and services.queues.is_active(job_id):
         return False
     return services.queues.enqueue("callbacks", process_event, event_id, job_id=job_id)

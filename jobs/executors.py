@@ -4,17 +4,16 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app import outbox
 from app.contacts import ACTIVE, add_activity
 from app.models import Contact, Delivery, Follow, OutboxAction, utcnow
 from app.tagbook import ensure_tags, store_groups
-from app.wecom.errors import RateLimited, WelcomeCodeUsed
+from app.wecom.errors import WelcomeCodeUsed
 from app.wecom.results import MomentTaskCreated, MsgTemplateCreated
+from jobs.robot_digest import robot_alert
 
-ROBOT_DIGEST = 8
 
 
 def welcome(services, session: Session, action: OutboxAction) -> dict:
@@ -114,31 +113,6 @@ def pull_archive(services, session: Session, action: OutboxAction) -> dict:
     from app.archive.pull import pull_archive as pull
 
     return pull(services).counts()
-
-
-def robot_alert(services, session: Session, action: OutboxAction) -> dict:
-    """Post this hot lead, and others waiting, in one robot message (a robot takes 20 messages a minute)."""
-    waiting = session.execute(select(OutboxAction.id).where(
-        OutboxAction.kind == "robot_alert", OutboxAction.status == "pending", OutboxAction.id != action.id)
-        .order_by(OutboxAction.id).limit(ROBOT_DIGEST - 1)).scalars().all()
-    batch = [action] + [claimed for claimed in (outbox.claim(session, i, services.settings.action_stale_after)
-                                                for i in waiting) if claimed is not None]
-    text = "\n".join(a.payload["markdown"] for a in batch)
-    try:
-        services.gateway.send_robot(action.payload["key"], "markdown", {"content": text})
-    except RateLimited as full:
-        from jobs.actions import execute_action
-
-        session.rollback()
-        delay = max(full.retry_after or 0.0, 1.0)
-        for other in batch[1:]:
-            outbox.settle(session, other.id, "pending", error="waiting for the robot's next slot")
-            services.queues.enqueue_in(other.queue, delay, execute_action, other.id,
-                                       job_id=f"act-{other.id}-later{other.attempts}")
-        raise outbox.Deferred(delay, "robot rate limit") from full
-    for other in batch[1:]:
-        outbox.settle(session, other.id, "done", {"sent_with": action.id, "done_at": utcnow().isoformat()})
-    return {"leads": len(batch), "sent_at": utcnow().isoformat()}
 
 
 def _earlier_attempt(action: OutboxAction) -> float | None:

@@ -22,12 +22,14 @@ def sweep_outbox(services: Services, pending_after: int = 30) -> int:
     with services.sessions() as session:
         stale = outbox.stale_actions(session, pending_after, services.settings.action_stale_after)
     count = 0
-    for action_id, queue in stale:
-        job_id = f"act-{action_id}"
+    for action in stale:
+        # A stale claim means its worker died, yet rq may list that worker's job as started for minutes:
+        # the retake gets a job id of its own (claim() lets exactly one run take the action over).
+        job_id = f"act-{action.id}" if action.abandoned is None else f"act-{action.id}-retake{action.abandoned}"
         try:
             if services.queues.is_active(job_id):
                 continue
-            count += bool(services.queues.enqueue(queue, execute_action, action_id, job_id=job_id))
+            count += bool(services.queues.enqueue(action.queue, execute_action, action.id, job_id=job_id))
         except RedisError:
             log.warning("outbox sweeper cannot reach the queue; stale actions wait for the next sweep")
             break

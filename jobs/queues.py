@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Protocol
@@ -32,6 +33,9 @@ class Queues(Protocol):
 
     def is_active(self, job_id: str) -> bool:
         """Tell whether a job with this id is queued or running."""
+
+    def hold(self, name: str, seconds: float) -> bool:
+        """Take `name` for `seconds` unless someone holds it already; tell whether we got it."""
 
 
 class RedisQueues:
@@ -67,6 +71,10 @@ class RedisQueues:
         retry = Retry(max=len(self.retry_intervals), interval=self.retry_intervals) if self.retry_intervals else None
         return {"retry": retry, "failure_ttl": 7 * 86400, "result_ttl": 600}
 
+    def hold(self, name: str, seconds: float) -> bool:
+        """Take `name` in Redis for `seconds` (SET NX PX)."""
+        return bool(self.redis.set(f"scrm:hold:{name}", b"1", nx=True, px=max(1, int(seconds * 1000))))
+
     def is_active(self, job_id: str) -> bool:
         """Tell whether the job exists and is queued, scheduled or running."""
         try:
@@ -82,6 +90,7 @@ class InlineQueues:
         self.retry_intervals = retry_intervals
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inline-job")
         self._active: set[str] = set()
+        self._holds: dict[str, float] = {}
         self._lock = threading.Lock()
         self.failed: list[tuple[str, str]] = []
 
@@ -105,6 +114,15 @@ class InlineQueues:
         timer = threading.Timer(delay, lambda: self.enqueue(queue, func, *args, job_id=job_id))
         timer.daemon = True
         timer.start()
+
+    def hold(self, name: str, seconds: float) -> bool:
+        """Take `name` in this process for `seconds`."""
+        now = time.monotonic()
+        with self._lock:
+            if self._holds.get(name, 0.0) > now:
+                return False
+            self._holds[name] = now + seconds
+            return True
 
     def is_active(self, job_id: str) -> bool:
         """Tell whether the job is in flight."""

@@ -20,14 +20,14 @@ def sweep() -> int:
 def sweep_inbox(services: Services, pending_after: int = 30) -> int:
     """Re-enqueue events left pending (lost enqueue) or claimed by a dead worker; return the count."""
     with services.sessions() as session:
-        ids = inbox.stale_events(session, pending_after, services.settings.inbox_stale_after)
+        stale = inbox.stale_events(session, pending_after, services.settings.inbox_stale_after)
     count = 0
-    for event_id in ids:
+    for event in stale:
         try:
-            count += enqueue_event(services, event_id, unless_active=True)
+            count += enqueue_event(services, event.id, unless_active=True, retake=event.abandoned)
         except RedisError:
             log.warning("sweeper cannot reach the queue; stale events wait for the next sweep")
             break
-    if ids:
-        log.info("sweeper re-enqueued %d of %d stale events", count, len(ids))
+    if stale:
+        log.info("sweeper re-enqueued %d of %d stale events", count, len(stale))
     return count

@@ -50,6 +50,7 @@ def schedule_table(settings: Settings) -> tuple[Scheduled, ...]:
         Scheduled("sweep_inbox", "jobs.sweeper.sweep", every, catch_up=3),
         Scheduled("sweep_outbox", "jobs.outbox_sweeper.sweep", every, catch_up=3),
         Scheduled("poll_results", "jobs.results.poll_results_job", timedelta(minutes=5)),
+        Scheduled("moment_interactions", "jobs.moment_interactions.poll_interactions_job", timedelta(minutes=30)),
         Scheduled("remind_unconfirmed", "jobs.reminders.remind_job", timedelta(minutes=15)),
         Scheduled("escalate_unconfirmed", "jobs.reminders.escalate_job", timedelta(minutes=15)),
         Scheduled("nurture", "jobs.nurture.nurture_job", timedelta(minutes=settings.nurture_interval_minutes)),

@@ -39,4 +39,7 @@ if ! redis_up; then
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_for Redis redis_up
 fi
+if ! [ -x /usr/bin/chromium ]; then
+  install_packages chromium fonts-wqy-microhei  # headless browser (and a CJK font) for tests/test_console_browser.py
+fi
 log "PostgreSQL and Redis are up"

@@ -54,6 +54,14 @@ def test_event_is_stored_enqueued_and_processed(client, services, vectors, redis
     assert row.status == "done" and row.attempts == 1 and row.processed_at is not None
 
 
+def test_archive_notifications_take_the_fast_queue_and_other_changes_do_not(client, services, vectors, redis):
+    for name in ("msgaudit_notify", "edit_external_contact"):
+        assert post_event(client, services.crypto, sample_xml(vectors, name)).status_code == 200
+    notify, edit = sorted(inbox_rows(services), key=lambda r: r.kind, reverse=True)
+    assert (notify.kind, edit.change_type) == ("msgaudit_notify", "edit_external_contact")
+    assert queued(redis) == {"welcome": [f"evt-{notify.id}"], "callbacks": [f"evt-{edit.id}"]}
+
+
 def test_wecom_retry_creates_no_second_row_and_no_second_job(client, services, vectors, redis):
     xml = sample_xml(vectors, "add_external_contact")
     for _ in range(3):

@@ -1,9 +1,10 @@
-"""Table tests for the intent classifier: each intent, negation, opt-outs, English and traditional text."""
+"""Table tests for the intent classifier: each intent, negation, settled and muted buying words, small talk,
+opt-outs, English, traditional and full-width text."""
 from __future__ import annotations
 
 import pytest
 
-from bots.intents import IntentModel, classify, load_intents
+from bots.intents import IntentModel, classify, load_intents, normalise
 from content.journey import load_journey
 
 
@@ -40,6 +41,14 @@ HOT = [
     ("想購買你們的系統", "purchase", "购买"),
     ("不需要演示，直接报价吧", "pricing", "报价"),
     ("要不要先开个试用账号给我", "trial", "试用"),
+    ("請問你們的軟體支援私有化部署嗎", "evaluation", "私有化部署"),
+    ("ＤＥＭＯ可以约吗", "demo", "demo"),
+    ("报价收到了，能再便宜点吗", "pricing", "便宜"),
+    ("demo看完了，下一步怎么采购", "purchase", "采购"),
+    ("OK 就选你们了，怎么签", "purchase", "就选你们"),
+    ("你们跟尘锋比有什么优势", "evaluation", "有什么优势"),
+    ("我们是做保险的，能用吗", "evaluation", "能用"),
+    ("收到了你们的资料我们想试用一下", "trial", "试用"),
 ]
 
 COLD = [
@@ -69,6 +78,17 @@ COLD = [
     ("加群领红包", "spam"),
     ("今天下雨了", "other"),
     ("", "other"),
+    ("报价收到了谢谢", "acknowledgement"),
+    ("好的，收到报价", "acknowledgement"),
+    ("谢谢你的报价", "acknowledgement"),
+    ("价格太贵了不考虑了", "other"),
+    ("合同的事先放一放，今年不做了", "other"),
+    ("not looking to buy right now", "other"),
+    ("别给我打电话", "opt_out"),
+    ("你们那边实习生一个月多少钱", "job_seeker"),
+    ("我们是服务器提供商，给您报个价？", "vendor"),
+    ("发票开了吗，财务在催", "support"),
+    ("你们发的价格策略那篇文章很有意思", "content_engagement"),
 ]
 
 
@@ -120,3 +140,43 @@ def test_matched_word_is_named_in_reasons(model: IntentModel) -> None:
 def test_buying_intents_are_the_journey_intents(model: IntentModel) -> None:
     buying = {intent.key for intent in model.intents if intent.buying}
     assert buying == set(load_journey().intents)
+
+
+def test_traditional_taiwan_and_full_width_text_is_folded(model: IntentModel) -> None:
+    assert normalise("請問軟體支援私有化嗎？", model.table) == "请问软件支持私有化吗?"
+    assert normalise("ＰＲＩＣＥ 帳號", model.table) == "price 账号"
+    assert classify("价格\x00多少钱？\ud800", model).hot is True
+
+
+def test_settled_buying_word_is_explained(model: IntentModel) -> None:
+    decision = classify("合同收到了", model)
+    assert (decision.hot, decision.intent) == (False, "acknowledgement"), decision
+    assert any("purchase keyword '合同' already settled" in r for r in decision.reasons), decision.reasons
+
+
+def test_sender_reading_mutes_buying_words(model: IntentModel) -> None:
+    decision = classify("你们那边实习生一个月多少钱", model)
+    assert (decision.hot, decision.intent) == (False, "job_seeker"), decision
+    assert any(r.startswith("pricing muted by the job_seeker reading") for r in decision.reasons), decision.reasons
+
+
+def test_prospect_describing_their_business_is_no_vendor(model: IntentModel) -> None:
+    decision = classify("我们是做教育的，想了解下价格", model)
+    assert (decision.hot, decision.intent) == (True, "pricing"), decision
+
+
+def test_small_talk_yields_to_a_hot_question(model: IntentModel) -> None:
+    decision = classify("好的，那合同你们先拟一版发过来", model)
+    assert (decision.hot, decision.intent) == (True, "purchase"), decision
+    assert classify("好的，谢谢", model).intent == "acknowledgement"
+
+
+def test_message_no_rule_names_is_decided_by_the_labelled_examples(model: IntentModel) -> None:
+    decision = classify("你们软件一套下来要多少银子", model)
+    assert (decision.hot, decision.intent) == (True, "pricing"), decision
+    assert decision.reasons[0] == "no intent keyword matched"
+    assert "labelled examples make it a pricing question" in decision.reasons[-1] and "telling" in decision.reasons[-1]
+    assert "telling: '要多', '多少'" in decision.reasons[-1], decision.reasons
+    chat = classify("还没想好", model)
+    assert (chat.hot, chat.intent, chat.score) == (False, "other", 0.0), chat
+    assert "below" in chat.reasons[-1]

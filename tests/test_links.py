@@ -131,3 +131,47 @@ def test_oauth_code_identifies_the_viewer_scores_and_moves_the_stage(world):
     assert again.status_code == 302
     with services.sessions() as session:
         assert session.execute(select(LinkOpen.contact_id).order_by(LinkOpen.id.desc())).scalars().first() is None
+
+
+WECOM_BROWSER = {"User-Agent": "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 MicroMessenger/8.0.50 wxwork/4.1.30"}
+
+
+def test_a_viewer_in_wecoms_browser_goes_through_oauth_once_and_is_named(world):
+    world.state.add_prospect("zhangsan", external_userid="wmRedirected", name="李总", emit=False)
+    services = world.services
+    services.settings.oauth_authorize_url = f"{world.sandbox.url}/connect/oauth2/authorize"
+    with services.sessions() as session:
+        contact, _ = get_or_create_contact(session, "wmRedirected", "need_arises")
+        contact.owner_userid = "zhangsan"
+        token = tracked(session, context=context(services)).token
+        session.commit()
+    first = world.client.get(f"/r/{token}", headers=WECOM_BROWSER)
+    assert first.status_code == 302 and first.headers["Location"].endswith("#wechat_redirect")
+    assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A8000%2Fr%2F{token}" in first.headers["Location"]
+    with services.sessions() as session:
+        assert session.execute(select(LinkOpen)).first() is None, "the open is recorded once, on the way back"
+    back = requests.get(first.headers["Location"].split("#")[0], headers={"X-Sandbox-Viewer": "wmRedirected"},
+                        allow_redirects=False, timeout=5)
+    assert back.status_code == 302 and "code=" in back.headers["Location"] and "state=scrm" in back.headers["Location"]
+    landed = world.client.get(back.headers["Location"].removeprefix("http://127.0.0.1:8000"), headers=WECOM_BROWSER)
+    assert landed.status_code == 302 and landed.headers["Location"] == PRICING
+    with services.sessions() as session:
+        viewer = session.execute(select(Contact).where(Contact.external_userid == "wmRedirected")).scalar_one()
+        assert session.execute(select(LinkOpen.contact_id)).scalar_one() == viewer.id and viewer.score == 25
+
+
+def test_outside_wecom_or_when_the_viewer_declines_the_link_just_opens(world):
+    services = world.services
+    services.settings.oauth_authorize_url = f"{world.sandbox.url}/connect/oauth2/authorize"
+    with services.sessions() as session:
+        token = tracked(session, context=context(services)).token
+        session.commit()
+    desktop = world.client.get(f"/r/{token}", headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120"})
+    assert desktop.status_code == 302 and desktop.headers["Location"] == PRICING
+    first = world.client.get(f"/r/{token}", headers=WECOM_BROWSER)
+    anonymous = requests.get(first.headers["Location"].split("#")[0], allow_redirects=False, timeout=5)
+    assert "code=" not in anonymous.headers["Location"] and anonymous.headers["Location"].endswith("state=scrm")
+    declined = world.client.get(anonymous.headers["Location"].removeprefix("http://127.0.0.1:8000"), headers=WECOM_BROWSER)
+    assert declined.status_code == 302 and declined.headers["Location"] == PRICING
+    with services.sessions() as session:
+        assert [row.contact_id for row in session.execute(select(LinkOpen)).scalars()] == [None, None]

@@ -69,6 +69,12 @@ def get_moment_task(state: "SandboxState", args: dict[str, str], body: dict[str,
     return state.moment_task(body)
 
 
+@endpoint("externalcontact/get_moment_comments")
+def get_moment_comments(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    """Return the customers who commented on or liked one publisher's copy of a post."""
+    return state.moment_comments(body)
+
+
 @endpoint("externalcontact/cancel_moment_task")
 def cancel_moment_task(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> None:
     """Stop the unpublished parts of a post."""

@@ -21,6 +21,7 @@ class MomentsMixin:
         self.moment_seen: dict[str, list[tuple[float, str]]] = {}
         self.staff_posts: dict[str, list[float]] = {}
         self._moment_due: list[tuple[float, str, str]] = []
+        self.moment_interactions: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def add_moment_task(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
         """Answer add_moment_task: validate content and audience, create the job, publish nothing yet."""
@@ -156,7 +157,35 @@ class MomentsMixin:
             items, cursor = page(rows, body.get("cursor"), body.get("limit"), default=500, maximum=1000)
             return {"task_list": items, "next_cursor": cursor}
 
+    def interact_moment(self: "SandboxState", moment_id: str, external_userid: str, kind: str = "like") -> str:
+        """Simulate a customer liking or commenting on a post they were shown; return the publisher it counts under."""
+        if kind not in ("like", "comment"):
+            raise ValueError("kind must be 'like' or 'comment'")
+        with self.lock:
+            if moment_id not in [m for _, m in self.moment_seen.get(external_userid, [])]:
+                raise KeyError(f"{external_userid!r} was never shown moment {moment_id!r}")
+            job = self._moment_by_id(moment_id)
+            userid = next(u for u, s in job.senders.items()
+                          if s["publish_status"] == 1 and (u, external_userid) in self.follows)
+            self.moment_interactions.setdefault((moment_id, userid), []).append(
+                {"kind": kind, "external_userid": external_userid, "create_time": int(self.clock.now())})
+            return userid
+
+    def moment_comments(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+        """Answer get_moment_comments: who commented on and liked one publisher's copy of a post."""
+        userid = body.get("userid")
+        if not isinstance(userid, str) or not userid:
+            raise ApiError(40003, "userid is required")
+        with self.lock:
+            self._moment_by_id(body.get("moment_id"))
+            rows = self.moment_interactions.get((body["moment_id"], userid), [])
+            return {"comment_list": _who(rows, "comment"), "like_list": _who(rows, "like")}
+
     def cancel_moment(self: "SandboxState", body: dict[str, Any]) -> None:
         """Answer cancel_moment_task: executors who have not published can no longer publish."""
         with self.lock:
             self._moment_by_id(body.get("moment_id")).cancelled = True
+
+
+def _who(rows: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [{"external_userid": r["external_userid"], "create_time": r["create_time"]} for r in rows if r["kind"] == kind]

@@ -1,8 +1,11 @@
-"""Web OAuth for tracked links: the control endpoint mints a code for a contact, user/getuserinfo redeems it.
+"""Web OAuth: the control endpoint mints a code for a contact (tracked links, redeemed by user/getuserinfo) or
+for a member signing in to the console (redeemed by auth/getuserinfo, which answers their userid).
 
-Real WeCom issues the code when a viewer passes through open.weixin.qq.com/connect/oauth2/authorize; the
-sandbox has no browser, so a test asks for one with POST /sandbox/oauth/code. Codes are single use and
-expire after five minutes on the sandbox clock, as WeCom's do.
+Real WeCom issues the code when a viewer passes through open.weixin.qq.com/connect/oauth2/authorize. The
+sandbox serves that page too, at /connect/oauth2/authorize: the viewer is whoever the `X-Sandbox-Viewer`
+header (or cookie) names, standing in for the WeChat identity of the phone's browser. A test can also ask for
+a code directly with POST /sandbox/oauth/code. Codes are single use and expire after five minutes on the
+sandbox clock, as WeCom's do.
 """
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, jsonify, request
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, request
 
 from app.sandbox.endpoints import endpoint
 from app.sandbox.errors import ApiError
@@ -21,7 +26,9 @@ if TYPE_CHECKING:
 CODE_TTL = 300.0
 INVALID_CODE = 40029
 bp = Blueprint("sandbox_oauth", __name__, url_prefix="/sandbox/oauth")
+authorize_bp = Blueprint("sandbox_oauth_authorize", __name__)
 _codes: "weakref.WeakKeyDictionary[SandboxState, dict[str, tuple[str, float]]]" = weakref.WeakKeyDictionary()
+_member_codes: "weakref.WeakKeyDictionary[SandboxState, dict[str, tuple[str, float]]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -51,15 +58,58 @@ def getuserinfo(state: "SandboxState", args: dict[str, str], _body: dict[str, An
     return {"external_userid": external_userid, "OpenId": f"o{external_userid[-20:]}"}
 
 
+def issue_member_code(state: "SandboxState", userid: str) -> str:
+    """Mint a single-use code for a corp member, as WeCom's web login (QR or in-client OAuth) does."""
+    if userid not in state.staff:
+        raise KeyError(f"unknown member userid {userid}")
+    code = state.new_id("mc", 32)
+    with _lock:
+        _member_codes.setdefault(state, {})[code] = (userid, state.clock.now() + CODE_TTL)
+    return code
+
+
+@endpoint("auth/getuserinfo", get=True)
+def auth_getuserinfo(state: "SandboxState", args: dict[str, str], _body: dict[str, Any]) -> dict[str, Any]:
+    """Answer who signed in: a member's userid (member login codes) or a contact's external_userid."""
+    code = args.get("code", "")
+    with _lock:
+        entry = _member_codes.get(state, {}).pop(code, None)
+    if entry is not None and entry[1] >= state.clock.now():
+        return {"userid": entry[0]}
+    if entry is not None:
+        raise ApiError(INVALID_CODE, "invalid code")
+    external_userid = redeem_code(state, code)
+    return {"external_userid": external_userid, "openid": f"o{external_userid[-20:]}"}
+
+
 @bp.post("/code")
 def new_code() -> Any:
-    """Mint an OAuth code for a contact, as if they had opened a link through WeCom's OAuth redirect."""
+    """Mint an OAuth code for a contact ({"external_userid"}) or a member signing in ({"userid"})."""
     body = request.get_json(silent=True) or {}
-    external_userid = body.get("external_userid") if isinstance(body, dict) else None
-    if not isinstance(external_userid, str):
-        return jsonify({"error": "external_userid is required"}), 400
+    body = body if isinstance(body, dict) else {}
+    external_userid, userid = body.get("external_userid"), body.get("userid")
+    if not isinstance(external_userid, str) and not isinstance(userid, str):
+        return jsonify({"error": "external_userid or userid is required"}), 400
+    state = current_app.extensions["sandbox_state"]
     try:
-        code = issue_code(current_app.extensions["sandbox_state"], external_userid)
+        code = issue_code(state, external_userid) if isinstance(external_userid, str) else issue_member_code(state, userid)
     except KeyError as err:
         return jsonify({"error": str(err)}), 400
     return jsonify({"code": code, "expires_in": int(CODE_TTL)})
+
+
+@authorize_bp.get("/connect/oauth2/authorize")
+def authorize() -> Any:
+    """WeChat's silent (snsapi_base) authorize page: back to redirect_uri with a code for the viewer, or none."""
+    state = current_app.extensions["sandbox_state"]
+    args = request.args
+    target = args.get("redirect_uri", "")
+    if args.get("appid") != state.config.corp_id or urlsplit(target).scheme not in ("http", "https"):
+        return jsonify({"errcode": 40013, "errmsg": "invalid appid or redirect_uri"}), 400
+    if args.get("response_type") != "code" or args.get("scope") not in ("snsapi_base", "snsapi_privateinfo"):
+        return jsonify({"errcode": 40001, "errmsg": "invalid response_type or scope"}), 400
+    viewer = request.headers.get("X-Sandbox-Viewer") or request.cookies.get("sandbox_viewer")
+    query = {"state": args.get("state", "")}
+    if viewer and viewer in state.contacts:
+        query = {"code": issue_code(state, viewer), **query}
+    return redirect(f"{target}{'&' if '?' in target else '?'}{urlencode(query)}", 302)

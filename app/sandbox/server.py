@@ -29,6 +29,7 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(archive.bp)
     app.register_blueprint(oauth.bp)
+    app.register_blueprint(oauth.authorize_bp)
 
     @app.get("/")
     def index() -> Any:

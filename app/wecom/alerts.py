@@ -35,6 +35,10 @@ class AlertsMixin:
         invalid = tuple(u for u in str(reply.get("invaliduser") or "").split("|") if u)
         return AppMessageSent(str(reply.get("msgid") or ""), invalid)
 
+    def robot_wait(self: "Gateway", key: str) -> float:
+        """Seconds until the robot can take another message under our count (0.0: now)."""
+        return self.limiter.robot_wait(key)
+
     def send_robot(self: "Gateway", key: str, msgtype: str, content: dict[str, Any] | str) -> None:
         """Post to a group robot (no access token), at most robot_per_minute per key."""
         if msgtype not in ROBOT_MSG_TYPES:

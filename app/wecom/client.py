@@ -18,6 +18,7 @@ from wechatpy.session import SessionStorage
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
+from app.metrics.wecom import counted_call
 from app.wecom.errors import (BadCredentials, PermanentError, RateLimited, TokenInvalid, Transient, WeComError,
                               error_for)
 
@@ -102,6 +103,10 @@ class WeComClient(WeChatClient):
 
     def fetch_access_token(self) -> dict[str, Any]:
         """Fetch a token from `{api_base}gettoken` and store it for every process."""
+        with counted_call(TOKEN_PATH):
+            return self._fetch_token()
+
+    def _fetch_token(self) -> dict[str, Any]:
         log.info("fetching access token for corp %s", self.corp_id)
         params = {"corpid": self.corp_id, "corpsecret": self.secret}
         try:
@@ -144,6 +149,12 @@ class WeComClient(WeChatClient):
             raise BadCredentials(err.errcode, "a fresh access token was rejected", path) from None
 
     def _once(self, method: str, path: str, params: dict[str, Any] | None, data: dict[str, Any] | None,
+              token: str | None, timeout: float | None) -> dict[str, Any]:
+        """Make one HTTP attempt, counted per endpoint."""
+        with counted_call(path):
+            return self._send(method, path, params, data, token, timeout)
+
+    def _send(self, method: str, path: str, params: dict[str, Any] | None, data: dict[str, Any] | None,
               token: str | None, timeout: float | None) -> dict[str, Any]:
         query: Any = dict(params or {})
         if token is not None:

@@ -12,6 +12,7 @@ from defusedxml.ElementTree import fromstring
 from app.wecom.crypto import CallbackCrypto, CryptoError, signature
 
 MAX_FIELD_CHARS = 64 * 1024
+MAX_DEPTH = 16  # WeCom nests two or three levels; deeper input is hostile
 
 
 class CallbackRejected(Exception):
@@ -53,11 +54,13 @@ def parse_flat_xml(raw: bytes) -> dict[str, str]:
         raise CallbackRejected(400, "root element is not <xml>")
     fields: dict[str, str] = {}
     for child in root:
-        _flatten(child, child.tag, fields)
+        _flatten(child, child.tag, fields, 1)
     return fields
 
 
-def _flatten(node, name: str, out: dict[str, str]) -> None:
+def _flatten(node, name: str, out: dict[str, str], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise CallbackRejected(400, "XML nested too deeply")
     children = list(node)
     if not children:
         value = (node.text or "").strip()
@@ -66,7 +69,7 @@ def _flatten(node, name: str, out: dict[str, str]) -> None:
         out[name] = value
         return
     for child in children:
-        _flatten(child, f"{name}.{child.tag}", out)
+        _flatten(child, f"{name}.{child.tag}", out, depth + 1)
 
 
 def verify_url(args: Mapping[str, str], crypto: CallbackCrypto) -> str:

@@ -19,7 +19,7 @@ from app.wecom.client import WeComClient
 from app.wecom.directory import DirectoryMixin
 from app.wecom.errors import OutcomeUnknown, WelcomeCodeExpired, WelcomeCodeUsed
 from app.wecom.ratelimit import Limiter, RateLimits
-from app.wecom.results import (ContactWay, MomentTaskCreated, MomentTaskResult, MsgTemplateCreated,
+from app.wecom.results import (ContactWay, MomentInteraction, MomentTaskCreated, MomentTaskResult, MsgTemplateCreated,
                                SenderStatus, SendResult, WelcomeSent)
 from app.wecom.retry import Retrier, RetryPolicy
 
@@ -198,6 +198,11 @@ class Gateway(DirectoryMixin, AlertsMixin):
         """Return the state of a Moments job (status 3 carries the moment_id)."""
         return MomentTaskResult.parse(self._read("get", "externalcontact/get_moment_task_result",
                                                  params={"jobid": jobid}))
+
+    def get_moment_comments(self, moment_id: str, userid: str) -> list[MomentInteraction]:
+        """Customers who commented on or liked `userid`'s copy of a Moments post."""
+        reply = self._post_read("externalcontact/get_moment_comments", {"moment_id": moment_id, "userid": userid})
+        return MomentInteraction.parse_all(reply)
 
     # -- channels --------------------------------------------------------------------------------------
 

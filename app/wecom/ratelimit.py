@@ -1,7 +1,9 @@
 """Client-side limits per corp and endpoint, per robot and per member, shared through Redis.
 
-When a limit is reached the limiter waits, at most `max_wait` seconds in all, for a slot; beyond that it raises
-RateLimited(local=True, retry_after=...) so the caller (an outbox job) can defer instead of blocking a worker.
+When an API limit is reached the limiter waits, at most `max_wait` seconds in all, for a slot; beyond that it
+raises RateLimited(local=True, retry_after=...) so the caller (an outbox job) can defer instead of blocking a
+worker. Robot and member limits (minute windows for messages) never wait: a worker asleep on them would hold up
+the fast lane, so the message's job is deferred at once.
 """
 from __future__ import annotations
 
@@ -76,8 +78,16 @@ class Limiter:
 
     def robot(self, key: str) -> None:
         """Take one message from a group robot's per-minute allowance."""
+        self._acquire("webhook/send", [self._robot_check(key)], max_wait=0.0)
+
+    def robot_wait(self, key: str) -> float:
+        """Seconds until the robot has a free slot (0.0: one is free now); takes nothing."""
+        check = self._robot_check(key)
+        return 0.0 if check[0].test(check[1], *check[2]) else self._retry_after(check)
+
+    def _robot_check(self, key: str) -> Check:
         item = RateLimitItemPerSecond(self.limits.robot_per_minute, MINUTE_WITH_MARGIN)
-        self._acquire("webhook/send", [(self._moving, item, (self.namespace, "robot", _digest(key)))])
+        return self._moving, item, (self.namespace, "robot", _digest(key))
 
     def members(self, corp_id: str, agent_id: int | None, userids: Sequence[str]) -> None:
         """Take one app message from each member's per-minute and per-hour allowance."""
@@ -87,9 +97,11 @@ class Limiter:
             ids = (self.namespace, "member", corp_id, str(agent_id), userid)
             checks.append((self._moving, RateLimitItemPerSecond(lim.member_per_minute, MINUTE_WITH_MARGIN), ids))
             checks.append((self._moving, RateLimitItemPerHour(lim.member_per_hour), ids))
-        self._acquire("message/send", checks)
+        self._acquire("message/send", checks, max_wait=0.0)
 
-    def _acquire(self, endpoint: str, checks: list[Check]) -> None:
+    def _acquire(self, endpoint: str, checks: list[Check], max_wait: float | None = None) -> None:
+        """Take a slot from every check, waiting up to `max_wait` (default: the limits' own) before RateLimited."""
+        max_wait = self.limits.max_wait if max_wait is None else max_wait
         waited = 0.0
         while True:
             blocked = [c for c in checks if not c[0].test(c[1], *c[2])]
@@ -99,7 +111,7 @@ class Limiter:
                     return
                 blocked = [c for c, ok in zip(checks, hit_all) if not ok]
             retry_after = max(self._retry_after(c) for c in blocked)
-            if waited + retry_after > self.limits.max_wait:
+            if waited + retry_after > max_wait:
                 log.info("client-side limit reached on %s; retry after %.1fs", endpoint, retry_after)
                 raise RateLimited(45009, "client-side rate limit", endpoint, retry_after=retry_after, local=True)
             self.sleep(retry_after)

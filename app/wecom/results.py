@@ -152,6 +152,22 @@ class MomentTaskResult:
 
 
 @dataclass(frozen=True)
+class MomentInteraction:
+    """A customer liked or commented on a Moments post (WeCom gives who and when, not the comment's text)."""
+
+    kind: str
+    external_userid: str
+    create_time: int
+
+    @classmethod
+    def parse_all(cls, raw: dict[str, Any]) -> list["MomentInteraction"]:
+        """Build from a get_moment_comments reply; staff's own likes (userid, no external_userid) are left out."""
+        return [cls(kind, str(row["external_userid"]), int(row.get("create_time") or 0))
+                for kind, key in (("comment", "comment_list"), ("like", "like_list"))
+                for row in raw.get(key) or () if row.get("external_userid")]
+
+
+@dataclass(frozen=True)
 class AppMessageSent:
     """An app message was accepted; WeCom names the recipients it did not know."""
 
