@@ -198,8 +198,7 @@ def contacted(contact_id: int):
 
 def _actor() -> str:
     """Who is acting: the body's `by` for the admin token, else the token's own user."""
-    by = str((request.get_json(silent=True) or {}).get("by") or "")[:64]
-    return by if g.principal.role == "admin" and g.principal.username == "admin-token" else g.principal.actor
+    return g.principal.acting_as((request.get_json(silent=True) or {}).get("by"))
 
 
 @bp.post("/content/versions")

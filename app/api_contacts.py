@@ -135,9 +135,7 @@ def add_signal(contact_id: int):
 
 def _actor(body: dict) -> str:
     """Who acts: the body's `by` for the admin token (default admin), else the token's own user."""
-    if g.principal.username == "admin-token":
-        return str(body.get("by") or "admin")[:64]
-    return g.principal.actor
+    return g.principal.acting_as(body.get("by"), default="admin")
 
 
 def _change(services, contact_id: int, change):

@@ -63,9 +63,7 @@ def ack(alert_id: int):
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
     """
-    by = str((request.get_json(silent=True) or {}).get("by") or "")[:64]
-    if g.principal.username != "admin-token":
-        by = g.principal.actor
+    by = g.principal.acting_as((request.get_json(silent=True) or {}).get("by"))
     if not by:
         return jsonify(error="'by' (who contacted the lead) is required"), 400
     services = current_app.extensions["scrm"]

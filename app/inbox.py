@@ -46,24 +46,23 @@ def claim(session: Session, event_id: int, stale_after: int, now: datetime | Non
     """Take the event for processing unless another worker holds a fresh claim or it is finished."""
     now = now or utcnow()
     stale = now - timedelta(seconds=stale_after)
-    result = session.execute(
+    claimed = session.scalars(
         update(InboxEvent)
         .where(InboxEvent.id == event_id)
         .where(or_(InboxEvent.status == "pending", (InboxEvent.status == "processing") & (InboxEvent.claimed_at < stale)))
         .values(status="processing", claimed_at=now, attempts=InboxEvent.attempts + 1)
-    )
+        .returning(InboxEvent)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
     session.commit()
-    if result.rowcount != 1:
-        return None
-    return session.get(InboxEvent, event_id)
+    return claimed
 
 
 def finish(session: Session, event_id: int) -> None:
-    """Mark the event processed."""
+    """Mark the event processed, in the caller's transaction (with what processing it wrote)."""
     session.execute(
         update(InboxEvent).where(InboxEvent.id == event_id).values(status="done", processed_at=utcnow(), last_error=None)
     )
-    session.commit()
 
 
 def fail(session: Session, event_id: int, error: str, final: bool) -> None:

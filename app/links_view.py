@@ -6,13 +6,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, request
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import outbox
+from app.throttle import allowed
 from app.links import QUOTE_KINDS, TOKEN_MAX, find_link, record_open
 from bots.alerts import raise_alert
 from app.models import Contact, TrackedLink, utcnow
@@ -30,7 +28,7 @@ PAGE = ("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><titl
 def open_link(token: str) -> Any:
     """Record one open of a tracked link and redirect to where it points."""
     services = current_app.extensions["scrm"]
-    if not _allowed(services, request.remote_addr or "-"):
+    if not allowed(services, "links", services.settings.link_rate_limit, request.remote_addr or "-"):
         return _page(429, "访问太频繁", "请稍等一分钟后再打开这个链接。")
     if len(token) > TOKEN_MAX or "/" in token:
         return _page(404, "链接不存在", "这个链接不存在或已失效，请联系发送给您的顾问。")
@@ -101,20 +99,6 @@ def _from_code(services: Any, code: str) -> str | None:
         log.info("oauth code refused: %s %s", type(err).__name__, err.errcode)
         return None
     return reply.get("external_userid") or None
-
-
-def _allowed(services: Any, ip: str) -> bool:
-    """Count one hit for this IP; False once it is over the per-IP limit (Redis when configured, else memory)."""
-    limiter = services.extras.get("link_limiter")
-    if limiter is None:
-        storage = storage_from_string(services.settings.redis_url or "memory://")
-        limiter = services.extras["link_limiter"] = MovingWindowRateLimiter(storage)
-    rate = parse(services.settings.link_rate_limit)
-    try:
-        return limiter.hit(rate, "scrm-links", ip)
-    except Exception as exc:  # noqa: BLE001 - a limiter outage must not break customers' links
-        log.warning("link rate limiter unavailable: %s", type(exc).__name__)
-        return True
 
 
 def _page(status: int, title: str, body: str) -> Response:

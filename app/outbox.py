@@ -44,7 +44,7 @@ def store_actions(session: Session, actions: list["Action"], event_id: int | Non
 def claim(session: Session, action_id: int, stale_after: int, now: datetime | None = None) -> OutboxAction | None:
     """Take the action unless it is finished or freshly claimed by another worker."""
     now = now or utcnow()
-    result = session.execute(
+    claimed = session.scalars(
         update(OutboxAction)
         .where(OutboxAction.id == action_id)
         .where(or_(
@@ -52,14 +52,21 @@ def claim(session: Session, action_id: int, stale_after: int, now: datetime | No
             (OutboxAction.status == "running") & (OutboxAction.claimed_at < now - timedelta(seconds=stale_after)),
         ))
         .values(status="running", claimed_at=now, attempts=OutboxAction.attempts + 1)
-    )
+        .returning(OutboxAction)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
     session.commit()
-    return session.get(OutboxAction, action_id) if result.rowcount == 1 else None
+    return claimed
 
 
-def settle(session: Session, action_id: int, status: str, result: dict | None = None, error: str | None = None) -> None:
-    """Record the action's outcome: done, failed, expired, or back to pending for a retry."""
-    session.rollback()
+def settle(session: Session, action_id: int, status: str, result: dict | None = None, error: str | None = None,
+           keep: bool = False) -> None:
+    """Record the action's outcome: done, failed, expired, or back to pending for a retry.
+
+    The caller's uncommitted work is rolled back first, unless `keep`: then it commits with the outcome.
+    """
+    if not keep:
+        session.rollback()
     values = {"status": status, "error": error[:ERROR_CHARS] if error else None}
     if result is not None:
         values["result"] = result

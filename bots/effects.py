@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+INLINE_QUEUE = "callbacks"  # actions the event's worker runs right after the event (re-queued there if left over)
+
 
 @dataclass(frozen=True)
 class Action:
@@ -26,8 +28,9 @@ def send_welcome(code: str, text: str, attachments: list, contact_id: int, deadl
 
 
 def fetch_contact(external_userid: str, contact_id: int, reason_key: str) -> Action:
-    """Refresh a contact's details (name, company) from WeCom."""
-    return Action("fetch_contact", f"fetch:{external_userid}:{reason_key}", {"external_userid": external_userid}, contact_id=contact_id)
+    """Refresh a contact's details (name, company) from WeCom: a read the event's own worker makes at once."""
+    return Action("fetch_contact", f"fetch:{external_userid}:{reason_key}", {"external_userid": external_userid},
+                  queue=INLINE_QUEUE, contact_id=contact_id)
 
 
 def sync_tags(follow_id: int, contact_id: int, reason_key: str, add_names: list[list[str]] | None = None) -> Action:

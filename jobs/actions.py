@@ -9,6 +9,7 @@ from app.metrics.actions import record_outcome
 from app.models import OutboxAction, utcnow
 from app.services import Services, current_services
 from app.wecom.errors import PermanentError, RateLimited
+from bots.effects import INLINE_QUEUE
 from jobs.executors import EXECUTORS
 from app.models.base import as_utc
 
@@ -33,7 +34,7 @@ def run_action(services: Services, action_id: int, now: datetime | None = None) 
             log.warning("action %s (%s) expired before execution", action_id, action.kind)
             return record_outcome(session, kind, key, "expired")
         try:
-            result = _execute(services, session, action)
+            _execute(services, session, action)
         except outbox.Deferred as later:
             outbox.settle(session, action_id, "pending", error=f"deferred {later.delay:.0f}s: {later.why}")
             if not later.arranged:
@@ -46,12 +47,12 @@ def run_action(services: Services, action_id: int, now: datetime | None = None) 
             return record_outcome(session, kind, key, "failed")
         except Exception as err:
             return _retry_or_fail(session, services, action, err)
-        outbox.settle(session, action_id, "done", {**(result or {}), "done_at": utcnow().isoformat()})
         return record_outcome(session, kind, key, "done")
 
 
-def _execute(services: Services, session, action: OutboxAction) -> dict | None:
-    """Run the action's executor and commit; our own rate limit being full defers the action, it is no failure."""
+def _execute(services: Services, session, action: OutboxAction) -> None:
+    """Run the action's executor and commit its work with the outcome in one transaction; our own rate limit being
+    full defers the action, it is no failure."""
     try:
         result = EXECUTORS[action.kind](services, session, action)
     except RateLimited as full:
@@ -59,8 +60,7 @@ def _execute(services: Services, session, action: OutboxAction) -> dict | None:
             raise
         session.rollback()
         raise outbox.Deferred(max(full.retry_after or 0.0, 1.0), f"client-side limit on {full.endpoint}") from full
-    session.commit()
-    return result
+    outbox.settle(session, action.id, "done", {**(result or {}), "done_at": utcnow().isoformat()}, keep=True)
 
 
 def _retry_or_fail(session, services: Services, action: OutboxAction, err: Exception) -> str:
@@ -83,12 +83,18 @@ def enqueue_actions(services: Services, created: list[tuple[int, str]]) -> None:
 
 
 def run_fast_actions(services: Services, created: list[tuple[int, str]]) -> None:
-    """Run welcome-queue actions right here (their 20-second window allows no queueing); queue the rest.
+    """Run an event's actions on the fast and inline queues right here, fast first; queue the rest.
 
-    A worker killed before it gets here leaves the action pending: the outbox sweeper re-queues it on the
-    welcome queue, where it still runs if its deadline has not passed.
+    Welcome-queue actions cannot wait in a queue (WeCom's 20-second window); inline ones are reads the event
+    needs, cheaper done at once than as a job of their own. A worker killed before it gets here leaves the action
+    pending: the outbox sweeper re-queues it on its queue, where it runs (a welcome only before its deadline).
     """
-    enqueue_actions(services, [(i, q) for i, q in created if q != FAST_QUEUE])
-    for action_id, queue in created:
-        if queue == FAST_QUEUE:
-            run_action(services, action_id)
+    enqueue_actions(services, [(i, q) for i, q in created if q not in (FAST_QUEUE, INLINE_QUEUE)])
+    for lane in (FAST_QUEUE, INLINE_QUEUE):
+        for action_id, queue in created:
+            if queue != lane:
+                continue
+            try:
+                run_action(services, action_id)
+            except Exception:  # noqa: BLE001 - recorded by run_action; the retry goes through the queue
+                enqueue_actions(services, [(action_id, queue)])

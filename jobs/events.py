@@ -36,13 +36,13 @@ def run_event(services: Services, event_id: int) -> bool:
                              received_at=received_at if received_at.tzinfo else received_at.replace(tzinfo=timezone.utc))
             handled = dispatch(event, ctx)
             created = outbox.store_actions(session, ctx.effects, event_id)
+            inbox.finish(session, event_id)
             session.commit()
         except Exception as exc:
             final = attempts > len(settings.job_retry_intervals)
             inbox.fail(session, event_id, f"{type(exc).__name__}: {exc}", final=final)
             log.warning("event %s failed on attempt %d (final=%s): %s", event_id, attempts, final, type(exc).__name__)
             raise
-        inbox.finish(session, event_id)
     run_fast_actions(services, created)
     log.info("event %s (%s/%s) processed by %d handlers, %d actions", event_id, event.kind, event.change_type, handled, len(created))
     return True

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import outbox
 from app.contacts import add_activity
@@ -60,7 +61,12 @@ def poll_interactions(services: Services, now: datetime | None = None) -> Intera
                             type(err).__name__, getattr(err, "errcode", None))
                 continue
             if rows:
-                _record(services, task, rows, report)
+                try:
+                    _record(services, task, rows, report)
+                except SQLAlchemyError as err:
+                    report.errors += 1
+                    log.warning("moments: recording interactions on action %s failed: %s", task.action_id,
+                                type(err).__name__)
     log.info("moments interactions: %d published copies read, %d new interactions, %d hot leads, %d errors",
              report.posts, report.recorded, report.hot_leads, report.errors)
     return report
@@ -76,8 +82,9 @@ def _record(services: Services, task: Task, rows: list[MomentInteraction], repor
     moment_id, text = task.result["moment_id"], (task.payload.get("text") or "").strip()
     journey = services.content.journey
     with services.sessions() as session:
-        contacts = {c.external_userid: c for c in session.execute(select(Contact).where(
-            Contact.external_userid.in_({r.external_userid for r in rows})).with_for_update()).scalars()}
+        query = (select(Contact).where(Contact.external_userid.in_({r.external_userid for r in rows}))
+                 .order_by(Contact.id).with_for_update())
+        contacts = {c.external_userid: c for c in session.execute(query).scalars()}
         actions = []
         for row in rows:
             contact, key = contacts.get(row.external_userid), interaction_key(moment_id, row)
@@ -87,9 +94,10 @@ def _record(services: Services, task: Task, rows: list[MomentInteraction], repor
             if session.scalar(select(ScoreEventRow.id).where(ScoreEventRow.dedupe_key == key)) is not None:
                 continue
             at = datetime.fromtimestamp(row.create_time, timezone.utc)
-            changes = record_score_event(session, contact, f"moment_{row.kind}", None,
-                                         {"moment_id": moment_id, "post": text[:60]}, at, journey=journey, dedupe_key=key)
-            add_activity(session, contact.id, f"moment_{row.kind}", f"{VERB[row.kind]}了朋友圈：{text[:40] or '（图片/链接）'}",
+            changes = record_score_event(session, contact, f"moment_{row.kind}", None, {"moment_id": moment_id,
+                                         "post": text[:60]}, at, journey=journey, dedupe_key=key)
+            summary = f"{VERB[row.kind]}了朋友圈：{text[:40] or '（图片/链接）'}"
+            add_activity(session, contact.id, f"moment_{row.kind}", summary,
                          detail={"moment_id": moment_id}, at=at)
             if contact.last_activity_at is None or as_utc(contact.last_activity_at) < at:
                 contact.last_activity_at = at

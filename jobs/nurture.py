@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 
+from redis.exceptions import LockError
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 EXIT_PREFIXES = ("opted_out", "hot_lead", "lost", "exited:", "stage_reached:")
 _calendars: dict[tuple[int, str, str], object] = {}
 _lock = threading.Lock()
+_tick_lock = threading.Lock()
+TICK_LOCK_SECONDS = 1800  # a tick longer than this is presumed dead and the next one may start
 
 
 @dataclass
@@ -42,8 +45,23 @@ class TickReport:
 
 
 def nurture_job() -> None:
-    """rq entry point (scheduled): run one nurture tick now."""
-    report = plan_nurture(current_services())
+    """rq entry point (scheduled): run one nurture tick now, unless the previous one is still running.
+
+    Two ticks planning at once would both count the same per-contact caps; a skipped tick loses nothing, since
+    every tick plans whatever is due.
+    """
+    services = current_services()
+    guard = services.redis.lock("scrm:nurture-tick", timeout=TICK_LOCK_SECONDS) if services.redis else _tick_lock
+    if not guard.acquire(blocking=False):
+        log.info("nurture tick skipped: the previous tick is still running")
+        return
+    try:
+        report = plan_nurture(services)
+    finally:
+        try:
+            guard.release()
+        except LockError:
+            log.warning("nurture tick outlived its %d s lock; the next tick may have started", TICK_LOCK_SECONDS)
     log.info("nurture tick: %d tasks for %d recipients, deferred %s, dropped %s", report.tasks, report.recipients,
              dict(report.deferred), dict(report.dropped))
 

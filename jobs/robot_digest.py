@@ -28,7 +28,7 @@ def robot_alert(services, session: Session, action: OutboxAction) -> dict:
     if wait > 0:
         _wake_later(services, key, wait)
         raise outbox.Deferred(wait, "robot rate limit", arranged=True)
-    waiting = waiting_for(session, key, action.id)
+    waiting = [i for i, _key in pending_for(session, robot_id(key)) if i != action.id]
     batch = [action] + [claimed for claimed in (outbox.claim(session, i, services.settings.action_stale_after)
                                                 for i in waiting[:DIGEST - 1]) if claimed is not None]
     try:
@@ -52,33 +52,46 @@ def robot_id(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def waiting_for(session: Session, key: str, but: int | None = None) -> list[int]:
-    """Ids of pending alerts for the robot with this key, oldest first."""
+def pending_for(session: Session, robot: str) -> list[tuple[int, str]]:
+    """(id, key) of the alerts waiting for this robot, oldest first."""
     rows = session.execute(select(OutboxAction.id, OutboxAction.payload).where(
         OutboxAction.kind == "robot_alert", OutboxAction.status == "pending")
         .order_by(OutboxAction.id).limit(SCAN)).all()
-    return [row_id for row_id, payload in rows if row_id != but and (payload or {}).get("key") == key]
+    keys = [(i, (payload or {}).get("key", "")) for i, payload in rows]
+    return [(i, key) for i, key in keys if robot_id(key) == robot]
 
 
 def post_backlog(robot: str) -> str | None:
-    """rq entry point: post the oldest alert still waiting for this robot (with the others that fit)."""
+    """rq entry point: post the oldest alert still waiting for this robot (with the others that fit).
+
+    While alerts are still waiting afterwards it queues its own successor (whatever any hold says), so none is
+    left behind.
+    """
     from app.services import current_services
     from jobs.actions import run_action
 
     services = current_services()
+    status = None
     with services.sessions() as session:
-        rows = session.execute(select(OutboxAction.id, OutboxAction.payload).where(
-            OutboxAction.kind == "robot_alert", OutboxAction.status == "pending")
-            .order_by(OutboxAction.id).limit(SCAN)).all()
-    for action_id in (i for i, payload in rows if robot_id((payload or {}).get("key", "")) == robot):
+        waiting = pending_for(session, robot)
+    for action_id, _key in waiting:
         status = run_action(services, action_id)
         if status is not None:
-            return status
-    return None
+            break
+    with services.sessions() as session:
+        left = pending_for(session, robot)
+    if left:
+        key = left[0][1]
+        _schedule_backlog(services, robot, max(services.gateway.robot_wait(key), 1.0))
+    return status
 
 
 def _wake_later(services, key: str, delay: float) -> None:
     """Arrange one backlog job at the robot's next slot, unless one is already arranged."""
     robot = robot_id(key)
     if services.queues.hold(f"robot-backlog:{robot}", delay):
-        services.queues.enqueue_in(QUEUE, delay, post_backlog, robot, job_id=f"robot-backlog-{robot}-{utcnow():%H%M%S%f}")
+        _schedule_backlog(services, robot, delay)
+
+
+def _schedule_backlog(services, robot: str, delay: float) -> None:
+    services.queues.enqueue_in(QUEUE, delay, post_backlog, robot, job_id=f"robot-backlog-{robot}-{utcnow():%H%M%S%f}")

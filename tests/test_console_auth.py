@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import select
 
 from app.factory import create_app
-from app.models import ApiToken, ConsoleUser, utcnow
+from app.models import ApiToken, ConsoleUser, Contact, utcnow
 from tests.conftest import ADMIN_TOKEN
 from tests.console_world import PASSWORD, start_console_world, stop_console_world
 
@@ -53,6 +53,11 @@ def test_sales_sees_only_their_team_in_the_console(cw):
     assert zhangsan.post(f"/console/leads/{cw.other_alert}/ack", data={"csrf_token": token}).status_code == 404
     assert zhangsan.post(f"/console/contacts/{cw.other_team}/stage",
                          data={"csrf_token": token, "stage": "product_selection"}).status_code == 404
+    with cw.services.sessions() as session:
+        hidden, own = (session.get(Contact, i).external_userid for i in (cw.other_team, cw.hot_lead))
+    lookup = zhangsan.get(f"/console/sidebar?external_userid={hidden}")
+    assert lookup.status_code == 404 and f"/{cw.other_team}" not in lookup.get_data(as_text=True)
+    assert zhangsan.get(f"/console/sidebar?external_userid={own}").headers["Location"].endswith(f"/sidebar/{cw.hot_lead}")
     manager = signed_in(cw, "lijingli")
     listing = manager.get("/console/contacts").get_data(as_text=True)
     assert f"/console/contacts/{cw.hot_lead}" in listing and f"/console/contacts/{cw.other_team}" in listing
@@ -168,3 +173,16 @@ def test_members_sign_in_through_wecom_login_against_the_sandbox(cw):
                       allow_redirects=False).status_code == 401
     stranger = requests.post(f"{cw.world.sandbox.url}/sandbox/oauth/code", json={"userid": "nobody"}, timeout=5)
     assert stranger.status_code == 400
+
+
+def test_password_guessing_is_slowed_to_ten_tries_a_minute(cw):
+    client = create_app(services=cw.services).test_client()
+    token = csrf_of(client, "/console/login")
+    answers = [client.post("/console/login", data={"username": "zhangsan", "password": f"guess{i}", "csrf_token": token},
+                           environ_base={"REMOTE_ADDR": "198.51.100.9"}) for i in range(11)]
+    assert [a.status_code for a in answers] == [200] * 10 + [429]
+    assert "尝试次数过多" in answers[-1].get_data(as_text=True)
+    right = client.post("/console/login", data={"username": "zhangsan", "password": PASSWORD, "csrf_token": token},
+                        environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert right.status_code == 429, "even the right password waits out the minute"
+    assert signed_in(cw, "zhangsan") is not None, "other addresses are not held back"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
+from app.contacts import ACTIVE
 from app.models import Contact, ConsoleUser, Follow, LeadAlert
 from content.staff import DEFAULT_STAFF, StaffBook, load_staff
 
@@ -38,6 +39,12 @@ class Principal:
     def actor(self) -> str:
         """The name recorded as who did something."""
         return (self.wecom_userid or self.username)[:64]
+
+    def acting_as(self, by: object, default: str = "") -> str:
+        """Who acts: the request's `by` when the admin token calls on someone's behalf, else this principal."""
+        if self is ADMIN_TOKEN_PRINCIPAL:
+            return str(by or default)[:64]
+        return self.actor
 
 
 ADMIN_TOKEN_PRINCIPAL = Principal("admin-token", "admin")
@@ -77,7 +84,8 @@ def visible_contacts(query: Select, principal: Principal) -> Select:
         return query
     owners = sorted(principal.owners or ())
     return query.where(or_(Contact.owner_userid.in_(owners),
-                           exists().where(Follow.contact_id == Contact.id, Follow.userid.in_(owners))))
+                           exists().where(Follow.contact_id == Contact.id, Follow.userid.in_(owners),
+                                          Follow.status == ACTIVE)))
 
 
 def visible_alerts(query: Select, principal: Principal) -> Select:

@@ -9,6 +9,7 @@ from flask_login import logout_user
 from sqlalchemy import select
 
 from app.console.access import page, start_session
+from app.throttle import allowed
 from app.console.actions import set_stage
 from app.console.contacts_query import (FilterError, contact_tags, parse_filters, search_contacts, sidebar_view,
                                         stage_choices)
@@ -17,7 +18,7 @@ from app.console.content_upload import (Upload, activate_version, compare_versio
 from app.console.dashboard import PERIOD_DAYS, PeriodError, dashboard as dashboard_data, parse_period
 from app.console.leads import ack_alert, ack_contact, lead_alerts
 from app.console.nurture_control import NurtureRefused, restart_nurture, stop_nurture
-from app.console.scope import get_contact, principal_for, staff_book, visible_alerts
+from app.console.scope import get_contact, principal_for, staff_book, visible_alerts, visible_contacts
 from app.console.users import check_login, wecom_member_user
 from app.models import Contact, ContentVersion, LeadAlert, utcnow
 from app.models.base import as_utc
@@ -28,6 +29,7 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
                static_url_path="/static")
 root = Blueprint("console_root", __name__)
 WECOM_SSO = "https://login.work.weixin.qq.com/wwlogin/sso/login"
+LOGIN_RATE = "10/minute"  # sign-in attempts per client address and user name
 WECOM_OAUTH = "https://open.weixin.qq.com/connect/oauth2/authorize"
 STOP_NAMES = {"hot_lead": "热线索，交由销售", "opted_out": "客户退订", "lost": "已流失", "by_staff": "手动停止"}
 
@@ -54,8 +56,11 @@ def login():
     error = None
     if request.method == "POST":
         services = _services()
+        username = (request.form.get("username") or "").strip()[:64]
+        if not allowed(services, "login", LOGIN_RATE, request.remote_addr or "-", username):
+            return render_template("console/login.html", error="尝试次数过多，请一分钟后再试"), 429
         with services.sessions() as db:
-            user = check_login(db, (request.form.get("username") or "").strip()[:64], request.form.get("password") or "")
+            user = check_login(db, username, request.form.get("password") or "")
             if user is not None:
                 db.commit()
                 start_session(user, principal_for(user, staff_book(services)))
@@ -106,8 +111,9 @@ def wecom_callback():
         if user is None:
             return _error(403, "没有权限", "您的企业微信账号还没有开通控制台，请联系管理员。")
         db.commit()
+        target = session.pop("wecom_next", None)
         start_session(user, principal_for(user, book))
-    return redirect(session.pop("wecom_next", None) or url_for("console.dashboard"))
+    return redirect(target or url_for("console.dashboard"))
 
 
 def _error(status: int, title: str, message: str):
@@ -336,9 +342,10 @@ def sidebar_lookup():
     ext = (request.args.get("external_userid") or "")[:64]
     services = _services()
     with services.sessions() as db:
-        contact_id = db.scalar(select(Contact.id).where(Contact.external_userid == ext)) if ext else None
+        query = visible_contacts(select(Contact.id).where(Contact.external_userid == ext), g.principal)
+        contact_id = db.scalar(query) if ext else None
     if contact_id is None:
-        return _error(404, "未找到客户", "这个聊天对象还不是我们记录中的客户。")
+        return _error(404, "未找到客户", "这个聊天对象不是您能查看的客户。")
     return redirect(url_for("console.sidebar", contact_id=contact_id))
 
 
