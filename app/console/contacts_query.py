@@ -33,6 +33,9 @@ class ContactFilters:
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 
+NUMBER_FILTERS = {"min_score": "最低分", "max_score": "最高分", "limit": "每页条数", "offset": "起始位置"}
+
+
 def parse_filters(args) -> ContactFilters:
     """Read filters from query arguments; FilterError naming the first bad one."""
     def number(name: str, cast, low, high):
@@ -42,9 +45,9 @@ def parse_filters(args) -> ContactFilters:
         try:
             value = cast(raw)
         except ValueError:
-            raise FilterError(f"{name} must be a number") from None
+            raise FilterError(f"{NUMBER_FILTERS[name]}（{name}）必须是数字") from None
         if not low <= value <= high:
-            raise FilterError(f"{name} must be between {low} and {high}")
+            raise FilterError(f"{NUMBER_FILTERS[name]}（{name}）必须在 {low:,.0f} 到 {high:,.0f} 之间")
         return value
 
     text = {name: (args.get(name) or "").strip()[:64] for name in ("q", "stage", "tag", "channel", "owner")}
