@@ -27,28 +27,42 @@ CODE_TTL = 300.0
 INVALID_CODE = 40029
 bp = Blueprint("sandbox_oauth", __name__, url_prefix="/sandbox/oauth")
 authorize_bp = Blueprint("sandbox_oauth_authorize", __name__)
-_codes: "weakref.WeakKeyDictionary[SandboxState, dict[str, tuple[str, float]]]" = weakref.WeakKeyDictionary()
-_member_codes: "weakref.WeakKeyDictionary[SandboxState, dict[str, tuple[str, float]]]" = weakref.WeakKeyDictionary()
+_codes: "weakref.WeakKeyDictionary[SandboxState, dict[str, tuple[str, str, float]]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+
+
+def _mint(state: "SandboxState", kind: str, identity: str, prefix: str) -> str:
+    """Store a single-use code naming `identity` (a contact or a member) for CODE_TTL seconds."""
+    code = state.new_id(prefix, 32)
+    with _lock:
+        _codes.setdefault(state, {})[code] = (kind, identity, state.clock.now() + CODE_TTL)
+    return code
+
+
+def _redeem(state: "SandboxState", code: str, kinds: tuple[str, ...]) -> tuple[str, str]:
+    """Burn a code of one of `kinds` and return (kind, identity); ApiError 40029 when unknown, used or expired."""
+    with _lock:
+        codes = _codes.get(state, {})
+        entry = codes.get(code)
+        if entry is not None and entry[0] in kinds:
+            del codes[code]
+        else:
+            entry = None
+    if entry is None or entry[2] < state.clock.now():
+        raise ApiError(INVALID_CODE, "invalid code")
+    return entry[0], entry[1]
 
 
 def issue_code(state: "SandboxState", external_userid: str) -> str:
     """Mint a single-use code that identifies `external_userid` (who must be a contact of the corp)."""
     if external_userid not in state.contacts:
         raise KeyError(f"unknown external_userid {external_userid}")
-    code = state.new_id("oc", 32)
-    with _lock:
-        _codes.setdefault(state, {})[code] = (external_userid, state.clock.now() + CODE_TTL)
-    return code
+    return _mint(state, "contact", external_userid, "oc")
 
 
 def redeem_code(state: "SandboxState", code: str) -> str:
-    """Return the external_userid behind a code and burn it; ApiError 40029 when unknown, used or expired."""
-    with _lock:
-        entry = _codes.get(state, {}).pop(code, None)
-    if entry is None or entry[1] < state.clock.now():
-        raise ApiError(INVALID_CODE, "invalid code")
-    return entry[0]
+    """Return the external_userid behind a contact's code and burn it; ApiError 40029 when unknown, used or expired."""
+    return _redeem(state, code, ("contact",))[1]
 
 
 @endpoint("user/getuserinfo", get=True)
@@ -62,24 +76,16 @@ def issue_member_code(state: "SandboxState", userid: str) -> str:
     """Mint a single-use code for a corp member, as WeCom's web login (QR or in-client OAuth) does."""
     if userid not in state.staff:
         raise KeyError(f"unknown member userid {userid}")
-    code = state.new_id("mc", 32)
-    with _lock:
-        _member_codes.setdefault(state, {})[code] = (userid, state.clock.now() + CODE_TTL)
-    return code
+    return _mint(state, "member", userid, "mc")
 
 
 @endpoint("auth/getuserinfo", get=True)
 def auth_getuserinfo(state: "SandboxState", args: dict[str, str], _body: dict[str, Any]) -> dict[str, Any]:
     """Answer who signed in: a member's userid (member login codes) or a contact's external_userid."""
-    code = args.get("code", "")
-    with _lock:
-        entry = _member_codes.get(state, {}).pop(code, None)
-    if entry is not None and entry[1] >= state.clock.now():
-        return {"userid": entry[0]}
-    if entry is not None:
-        raise ApiError(INVALID_CODE, "invalid code")
-    external_userid = redeem_code(state, code)
-    return {"external_userid": external_userid, "openid": f"o{external_userid[-20:]}"}
+    kind, identity = _redeem(state, args.get("code", ""), ("member", "contact"))
+    if kind == "member":
+        return {"userid": identity}
+    return {"external_userid": identity, "openid": f"o{identity[-20:]}"}
 
 
 @bp.post("/code")
@@ -92,7 +98,8 @@ def new_code() -> Any:
         return jsonify({"error": "external_userid or userid is required"}), 400
     state = current_app.extensions["sandbox_state"]
     try:
-        code = issue_code(state, external_userid) if isinstance(external_userid, str) else issue_member_code(state, userid)
+        code = (issue_code(state, external_userid) if isinstance(external_userid, str)
+                else issue_member_code(state, userid))
     except KeyError as err:
         return jsonify({"error": str(err)}), 400
     return jsonify({"code": code, "expires_in": int(CODE_TTL)})
