@@ -14,27 +14,36 @@ PENDING = "pending"
 LOST = "lost"
 
 
-def get_or_create_contact(session: Session, external_userid: str, initial_stage: str) -> tuple[Contact, bool]:
-    """Return the contact (locked for update on PostgreSQL), creating it at the initial stage if new."""
+def get_or_create_contact(session: Session, external_userid: str, initial_stage: str, reason: str | None = None,
+                          event_id: int | None = None) -> tuple[Contact, bool]:
+    """Return the contact (locked for update on PostgreSQL), creating it at the initial stage if new; with a
+    `reason`, a new contact's initial stage change is recorded too."""
+    locked = select(Contact).where(Contact.external_userid == external_userid).with_for_update()
+    contact = session.execute(locked).scalar_one_or_none()
+    if contact is not None:
+        return contact, False
     now = utcnow()
-    new_id = insert_ignore(session, Contact, {
+    created = insert_ignore(session, Contact, {
         "external_userid": external_userid, "stage": initial_stage, "lead_status": "new", "score": 0.0,
         "stage_entered_at": now, "created_at": now,
-    }, ["external_userid"], Contact.id)
-    contact = session.execute(
-        select(Contact).where(Contact.external_userid == external_userid).with_for_update()
-    ).scalar_one()
-    return contact, new_id is not None
+    }, ["external_userid"], Contact)
+    if created is None:
+        return session.execute(locked).scalar_one(), False
+    if reason is not None:
+        initial_stage_change(session, created, reason, event_id)
+    return created, True
 
 
 def get_or_create_follow(session: Session, contact: Contact, userid: str) -> Follow:
     """Return the staff–contact relation (locked for update), creating an empty one if new."""
-    insert_ignore(session, Follow, {
+    locked = select(Follow).where(Follow.contact_id == contact.id, Follow.userid == userid).with_for_update()
+    follow = session.execute(locked).scalar_one_or_none()
+    if follow is not None:
+        return follow
+    created = insert_ignore(session, Follow, {
         "contact_id": contact.id, "userid": userid, "status": PENDING, "changed_at": -1,
-    }, ["contact_id", "userid"], Follow.id)
-    return session.execute(
-        select(Follow).where(Follow.contact_id == contact.id, Follow.userid == userid).with_for_update()
-    ).scalar_one()
+    }, ["contact_id", "userid"], Follow)
+    return created if created is not None else session.execute(locked).scalar_one()
 
 
 def active_follows(session: Session, contact_id: int) -> list[Follow]:

@@ -44,24 +44,32 @@ def store_event(conn: Connection, envelope: Envelope) -> tuple[int, bool]:
 
 def claim(session: Session, event_id: int, stale_after: int, now: datetime | None = None) -> InboxEvent | None:
     """Take the event for processing unless another worker holds a fresh claim or it is finished."""
+    claimed = claim_many(session, [event_id], stale_after, now)
+    return claimed[0] if claimed else None
+
+
+def claim_many(session: Session, event_ids: list[int], stale_after: int, now: datetime | None = None) -> list[InboxEvent]:
+    """Take every listed event that is pending, or claimed longer ago than `stale_after` seconds (its worker died),
+    in one statement; return those taken, oldest first."""
     now = now or utcnow()
     stale = now - timedelta(seconds=stale_after)
     claimed = session.scalars(
         update(InboxEvent)
-        .where(InboxEvent.id == event_id)
+        .where(InboxEvent.id.in_(event_ids))
         .where(or_(InboxEvent.status == "pending", (InboxEvent.status == "processing") & (InboxEvent.claimed_at < stale)))
         .values(status="processing", claimed_at=now, attempts=InboxEvent.attempts + 1)
         .returning(InboxEvent)
         .execution_options(synchronize_session=False)
-    ).one_or_none()
+    ).all()
     session.commit()
-    return claimed
+    return sorted(claimed, key=lambda row: row.id)
 
 
 def finish(session: Session, event_id: int) -> None:
     """Mark the event processed, in the caller's transaction (with what processing it wrote)."""
     session.execute(
         update(InboxEvent).where(InboxEvent.id == event_id).values(status="done", processed_at=utcnow(), last_error=None)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -83,14 +91,19 @@ class StaleEvent(NamedTuple):
     abandoned: int | None
 
 
-def stale_events(session: Session, pending_after: int, processing_after: int, now: datetime | None = None, limit: int = 500) -> list[StaleEvent]:
-    """Events left pending or claimed too long (lost enqueue, killed worker)."""
+def stale_events(session: Session, pending_after: int, processing_after: int, now: datetime | None = None,
+                 limit: int = 500, pending_before: datetime | None = None) -> list[StaleEvent]:
+    """Events left pending or claimed too long (lost enqueue, killed worker); with `pending_before`, only pending
+    events received before then as well."""
     now = now or utcnow()
+    pending_cutoff = now - timedelta(seconds=pending_after)
+    if pending_before is not None:
+        pending_cutoff = min(pending_cutoff, pending_before)
     rows = session.execute(
         select(InboxEvent.id, InboxEvent.status, InboxEvent.attempts)
         .where(
             or_(
-                (InboxEvent.status == "pending") & (InboxEvent.received_at < now - timedelta(seconds=pending_after)),
+                (InboxEvent.status == "pending") & (InboxEvent.received_at < pending_cutoff),
                 (InboxEvent.status == "processing") & (InboxEvent.claimed_at < now - timedelta(seconds=processing_after)),
             )
         )

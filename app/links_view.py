@@ -94,11 +94,10 @@ def _from_code(services: Any, code: str) -> str | None:
     if not code or len(code) > 512:
         return None
     try:
-        reply = services.gateway._read("get", "user/getuserinfo", params={"code": code})
+        return services.gateway.viewer_of_code(code)
     except WeComError as err:
         log.info("oauth code refused: %s %s", type(err).__name__, err.errcode)
         return None
-    return reply.get("external_userid") or None
 
 
 def _page(status: int, title: str, body: str) -> Response:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -29,15 +29,27 @@ class Deferred(Exception):
 
 def store_actions(session: Session, actions: list["Action"], event_id: int | None = None) -> list[tuple[int, str]]:
     """Insert actions whose key is new (in the caller's transaction); return (id, queue) of the new ones."""
-    created = []
+    return [(row.id, row.queue) for row in insert_actions(session, actions, event_id)]
+
+
+def insert_actions(session: Session, actions: list["Action"], event_id: int | None = None,
+                   run_here: Callable[["Action"], bool] = lambda action: False) -> list[OutboxAction]:
+    """Insert actions whose key is new (in the caller's transaction); return the new rows.
+
+    Those `run_here` accepts are stored already claimed (running, first attempt) by the caller, who runs them
+    once the transaction commits; if it dies first, the claim goes stale and the sweeper queues them.
+    """
+    now, created = utcnow(), []
     for action in actions:
-        new_id = insert_ignore(session, OutboxAction, {
+        here = run_here(action)
+        row = insert_ignore(session, OutboxAction, {
             "key": action.key, "kind": action.kind, "queue": action.queue, "payload": action.payload,
-            "status": "pending", "attempts": 0, "contact_id": action.contact_id, "event_id": event_id,
-            "not_after": action.not_after, "created_at": utcnow(),
-        }, ["key"], OutboxAction.id)
-        if new_id is not None:
-            created.append((new_id, action.queue))
+            "status": "running" if here else "pending", "attempts": 1 if here else 0,
+            "claimed_at": now if here else None, "contact_id": action.contact_id, "event_id": event_id,
+            "not_after": action.not_after, "created_at": now,
+        }, ["key"], OutboxAction)
+        if row is not None:
+            created.append(row)
     return created
 
 
@@ -72,7 +84,8 @@ def settle(session: Session, action_id: int, status: str, result: dict | None = 
         values["result"] = result
     if status != "pending":
         values["done_at"] = utcnow()
-    session.execute(update(OutboxAction).where(OutboxAction.id == action_id).values(**values))
+    session.execute(update(OutboxAction).where(OutboxAction.id == action_id).values(**values)
+                    .execution_options(synchronize_session=False))
     session.commit()
 
 

@@ -36,10 +36,13 @@ class Settings(BaseSettings):
     trusted_proxies: int = 0
     job_retry_intervals: tuple[int, ...] = (5, 30, 120, 600)
     inbox_stale_after: int = 300
+    worker_durable_commits: bool = False
+    enqueue_linger_seconds: float = 0.25
     timezone: str = "Asia/Shanghai"
     journey_path: str | None = None
     channels_path: str | None = None
     welcome_window: timedelta = timedelta(seconds=20)
+    details_fresh_for: timedelta = timedelta(hours=1)
     action_stale_after: int = 120
     log_level: str = "INFO"
     scheduler_leader_ttl: int = 30

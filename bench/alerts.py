@@ -15,20 +15,18 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from redis import Redis  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from app.models import ArchivedMessage, Contact, InboxEvent, LeadAlert, OutboxAction  # noqa: E402
 from app.models.base import as_utc  # noqa: E402
 from app.wecom.gateway import Gateway  # noqa: E402
 from bench.harness import percentile  # noqa: E402
-from bench.system import System, running_system  # noqa: E402
+from bench.system import System, bench_database, running_system  # noqa: E402
 
 STAFF = tuple(f"sales{i:02d}" for i in range(10))
 QUESTION = "你们这个系统一年多少钱？"
@@ -129,37 +127,29 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
 
-    name = f"scrm_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    Redis.from_url(args.redis_url).flushdb()
-    try:
-        with running_system(args.admin_url.rsplit("/", 1)[0] + f"/{name}", args.redis_url, workers=args.workers,
-                            staff=STAFF) as system:
-            print(f"alert benchmark: {args.prospects} prospects ask the price over {args.seconds:.0f} s "
-                  f"(gunicorn x2, rq workers x{args.workers}, PostgreSQL, Redis, sandbox)")
-            run = ask_prices(system, args.prospects, args.seconds)
-            baseline = statistics.median(direct_round_trip(system))
-            latencies = run.latencies()
-            p50, p99 = statistics.median(latencies), percentile(latencies, 99)
-            print(f"owner alerts: {len(latencies)} of {args.prospects}; robot posts "
-                  f"{len(system.sandbox.state.robot_messages('sandbox-robot-key'))}")
-            print(f"alert latency (message -> owner's app message): p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
-                  f"max {latencies[-1] * 1000:.0f} ms; p99 / 5 s target = {p99 / TARGET:.2f} (target < 1.0)")
-            for stage, values in run.stages.items():
-                values.sort()
-                print(f"  {stage:<13} p50 {statistics.median(values) * 1000:6.0f} ms  p99 {percentile(values, 99) * 1000:6.0f} ms")
-            with system.services.sessions() as session:
-                work = session.execute(select(OutboxAction.kind, func.count(), func.sum(OutboxAction.attempts))
-                                       .group_by(OutboxAction.kind)).all()
-            print("outbox work (actions / attempts): " + ", ".join(f"{k} {n}/{a}" for k, n, a in sorted(work)))
-            print(f"baseline, direct message/send round trip: p50 {baseline * 1000:.1f} ms; "
-                  f"pipeline p50 / baseline = {p50 / baseline:.0f}x")
-            print(f"sandbox violations: {system.sandbox.state.violation_total()} {system.sandbox.state.violations or ''}")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with bench_database(args.admin_url, args.redis_url) as database_url, \
+            running_system(database_url, args.redis_url, workers=args.workers,
+                           staff=STAFF) as system:
+        print(f"alert benchmark: {args.prospects} prospects ask the price over {args.seconds:.0f} s "
+              f"(gunicorn x2, rq workers x{args.workers}, PostgreSQL, Redis, sandbox)")
+        run = ask_prices(system, args.prospects, args.seconds)
+        baseline = statistics.median(direct_round_trip(system))
+        latencies = run.latencies()
+        p50, p99 = statistics.median(latencies), percentile(latencies, 99)
+        print(f"owner alerts: {len(latencies)} of {args.prospects}; robot posts "
+              f"{len(system.sandbox.state.robot_messages('sandbox-robot-key'))}")
+        print(f"alert latency (message -> owner's app message): p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+              f"max {latencies[-1] * 1000:.0f} ms; p99 / 5 s target = {p99 / TARGET:.2f} (target < 1.0)")
+        for stage, values in run.stages.items():
+            values.sort()
+            print(f"  {stage:<13} p50 {statistics.median(values) * 1000:6.0f} ms  p99 {percentile(values, 99) * 1000:6.0f} ms")
+        with system.services.sessions() as session:
+            work = session.execute(select(OutboxAction.kind, func.count(), func.sum(OutboxAction.attempts))
+                                   .group_by(OutboxAction.kind)).all()
+        print("outbox work (actions / attempts): " + ", ".join(f"{k} {n}/{a}" for k, n, a in sorted(work)))
+        print(f"baseline, direct message/send round trip: p50 {baseline * 1000:.1f} ms; "
+              f"pipeline p50 / baseline = {p50 / baseline:.0f}x")
+        print(f"sandbox violations: {system.sandbox.state.violation_total()} {system.sandbox.state.violations or ''}")
 
 
 if __name__ == "__main__":

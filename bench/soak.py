@@ -6,8 +6,8 @@ add carries a welcome code), staff editing contacts, and chat messages recorded 
 batches their msgaudit_notify callbacks, one a second), some of them price questions that must raise a hot-lead
 alert. The scheduler's nurture tick (every minute here) plans 1:1 and Moments sends for the enrolled contacts.
 
-Prints throughput, p50/p99 of callback acknowledgement, welcome and alert latency, the RSS of every process at the
-end of warm-up and at the end of the load, queue depth sampled over time, errors, and a same-run baseline: the
+Prints throughput, p50/p99 of callback acknowledgement, welcome and alert latency, the cores each process group
+used after warm-up, the RSS of every process at the end of warm-up and at the end of the load, queue depth sampled over time, errors, and a same-run baseline: the
 bare Flask endpoint (bench/bare_app.py) and ours, driven by the same client at the same rate before the soak.
 
 Exits 1 when a target fails:
@@ -31,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -40,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis import Redis  # noqa: E402
 from rq.registry import FailedJobRegistry  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from app.content_versions import store_version  # noqa: E402
 from app.demo_report import welcome_latencies  # noqa: E402
@@ -48,7 +47,7 @@ from app.models import Contact, InboxEvent, OutboxAction, ScheduleRun  # noqa: E
 from app.wecom.crypto import CallbackCrypto  # noqa: E402
 from app.wecom.envelope import seal_envelope  # noqa: E402
 from bench.harness import closed_loop, descendants, gunicorn, open_loop, percentile, rss_bytes  # noqa: E402
-from bench.system import System, running_system  # noqa: E402
+from bench.system import System, bench_database, cpu_seconds, running_system, service_pids  # noqa: E402
 from jobs.queues import QUEUE_NAMES  # noqa: E402
 
 STAFF = tuple(f"sales{i:02d}" for i in range(10))
@@ -169,6 +168,24 @@ def our_processes(system: System) -> dict[int, str]:
         elif "app.cli worker" in command:
             found[pid] = "rq scheduler"
     return found
+
+
+def cpu_by_group(processes: dict[int, str]) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far by each of our processes, by the database and Redis servers, and by this driver."""
+    groups: dict[str, list[int]] = {}
+    for pid, name in processes.items():
+        groups.setdefault(name, []).append(pid)
+    groups.update(service_pids())
+    groups["driver + sandbox"] = [os.getpid()]
+    return {name: {pid: cpu_seconds(pid) or 0.0 for pid in pids} for name, pids in groups.items()}
+
+
+def print_cpu(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], seconds: float) -> None:
+    """Print the cores each group used between two readings (a process started in between counts from zero)."""
+    used = {name: sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items()) / seconds
+            for name, pids in after.items()}
+    print(f"CPU after warm-up, in cores ({os.cpu_count()} on this machine): "
+          + ", ".join(f"{name} {cores:.2f}" for name, cores in used.items()) + f"; total {sum(used.values()):.2f}")
 
 
 def memory(processes: dict[int, str]) -> dict[int, int | None]:
@@ -313,11 +330,11 @@ def soak(args: argparse.Namespace, database_url: str, log_dir: Path) -> bool:
         watcher.start()
         threading.Event().wait(warmup)
         processes = our_processes(system)
-        warm_memory, marks["warm"] = memory(processes), time.monotonic()
+        warm_memory, warm_cpu, marks["warm"] = memory(processes), cpu_by_group(processes), time.monotonic()
         warm_delivered = len(system.sandbox.state.callbacks_sent)
         driver.join()
         marks["end"] = time.monotonic()
-        end_memory = memory(processes)
+        end_memory, end_cpu = memory(processes), cpu_by_group(processes)
         web_workers_after = {pid for pid, name in our_processes(system).items() if name == "gunicorn"}
         delivered = system.sandbox.state.callbacks_sent
         try:
@@ -381,6 +398,7 @@ def soak(args: argparse.Namespace, database_url: str, log_dir: Path) -> bool:
                   f"inbox {s.inbox:>6} outbox {s.outbox:>6} undelivered {s.undelivered:>6}")
         print(f"backlog after warm-up: first-half peak {first_peak}, second-half peak {second_peak} "
               f"(bound max({5 * args.rate:.0f}, 1.5 x first half)): {'bounded' if ok_bounded else 'NOT BOUNDED'}")
+        print_cpu(warm_cpu, end_cpu, window)
         grown = print_memory(processes, warm_memory, end_memory)
         errors["ERROR lines in worker and scheduler logs (job exceptions, even if a retry succeeded)"] = sum(
             1 for log in log_dir.glob("*.log") for line in log.read_text(errors="replace").splitlines()
@@ -411,19 +429,9 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/10", help="a Redis db only this run uses")
     args = parser.parse_args()
 
-    name = f"scrm_soak_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    Redis.from_url(args.redis_url).flushdb()
     log_dir = Path(tempfile.mkdtemp(prefix="scrm-soak-"))
-    try:
-        ok = soak(args, args.admin_url.rsplit("/", 1)[0] + f"/{name}", log_dir)
-    finally:
-        Redis.from_url(args.redis_url).flushdb()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with bench_database(args.admin_url, args.redis_url, "scrm_soak") as database_url:
+        ok = soak(args, database_url, log_dir)
     sys.exit(0 if ok else 1)
 
 

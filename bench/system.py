@@ -7,12 +7,15 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
 import requests
+from redis import Redis
+from sqlalchemy import create_engine, text
 
 from app.db import make_engine, upgrade
 from app.ports import free_port
@@ -140,3 +143,46 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@contextmanager
+def bench_database(admin_url: str, redis_url: str, prefix: str = "scrm_bench") -> Iterator[str]:
+    """A throw-away PostgreSQL database and a flushed Redis db for one benchmark run; yield the database URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    Redis.from_url(redis_url).flushdb()
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        Redis.from_url(redis_url).flushdb()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time a process has used, in seconds (None when it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def service_pids() -> dict[str, list[int]]:
+    """PostgreSQL and Redis server processes on this machine, by name (for CPU accounting)."""
+    found: dict[str, list[int]] = {"postgres": [], "redis": []}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm == "postgres":
+                found["postgres"].append(int(entry.name))
+            elif comm.startswith("redis-server"):
+                found["redis"].append(int(entry.name))
+    return found

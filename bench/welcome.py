@@ -12,19 +12,17 @@ import argparse
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from redis import Redis  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from app.demo_report import welcome_latencies  # noqa: E402
 from app.models import InboxEvent, OutboxAction  # noqa: E402
 from app.wecom.gateway import Gateway  # noqa: E402
 from bench.harness import percentile  # noqa: E402
-from bench.system import running_system  # noqa: E402
+from bench.system import bench_database, running_system  # noqa: E402
 from tests.test_e2e_contacts import add_prospects, settled  # noqa: E402
 
 WINDOW = 20.0
@@ -52,37 +50,29 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
 
-    name = f"scrm_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    Redis.from_url(args.redis_url).flushdb()
     count = int(args.rate * args.seconds)
-    try:
-        with running_system(args.admin_url.rsplit("/", 1)[0] + f"/{name}", args.redis_url) as system:
-            state, services = system.sandbox.state, system.services
-            print(f"welcome benchmark: {count} adds at {args.rate:.0f}/s over {args.seconds:.0f} s "
-                  f"(gunicorn x2, rq workers x2, PostgreSQL, Redis, sandbox)")
-            started = time.monotonic()
-            add_prospects(state, count, args.seconds)
-            system.wait_for(lambda: len(state.callbacks_sent) >= count, 120, "callbacks")
-            system.wait_for(lambda: settled(services, InboxEvent) and settled(services, OutboxAction), 300, "processing")
-            drained = time.monotonic() - started
-            latencies = sorted(welcome_latencies(state))
-            baseline = direct_round_trip(system)
-            with services.sessions() as session:
-                outcomes = dict(session.execute(select(OutboxAction.status, func.count())
-                                                .where(OutboxAction.kind == "welcome").group_by(OutboxAction.status)).all())
-            p50, p99 = statistics.median(latencies), percentile(latencies, 99)
-            print(f"welcomes: {len(latencies)} of {count} sent, outbox outcomes {outcomes}, all work drained in {drained:.1f} s")
-            print(f"welcome latency: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
-            print(f"ratio to the 20 s window: p50 {p50 / WINDOW:.4f}, p99 {p99 / WINDOW:.4f} (target p99 < 1.0)")
-            print(f"baseline, direct send_welcome_msg round trip: p50 {statistics.median(baseline) * 1000:.1f} ms; "
-                  f"pipeline p50 / baseline p50 = {p50 / statistics.median(baseline):.1f}x")
-            print(f"sandbox violations: {state.violation_total()} {state.violations or ''}")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with bench_database(args.admin_url, args.redis_url) as database_url, \
+            running_system(database_url, args.redis_url) as system:
+        state, services = system.sandbox.state, system.services
+        print(f"welcome benchmark: {count} adds at {args.rate:.0f}/s over {args.seconds:.0f} s "
+              f"(gunicorn x2, rq workers x2, PostgreSQL, Redis, sandbox)")
+        started = time.monotonic()
+        add_prospects(state, count, args.seconds)
+        system.wait_for(lambda: len(state.callbacks_sent) >= count, 120, "callbacks")
+        system.wait_for(lambda: settled(services, InboxEvent) and settled(services, OutboxAction), 300, "processing")
+        drained = time.monotonic() - started
+        latencies = sorted(welcome_latencies(state))
+        baseline = direct_round_trip(system)
+        with services.sessions() as session:
+            outcomes = dict(session.execute(select(OutboxAction.status, func.count())
+                                            .where(OutboxAction.kind == "welcome").group_by(OutboxAction.status)).all())
+        p50, p99 = statistics.median(latencies), percentile(latencies, 99)
+        print(f"welcomes: {len(latencies)} of {count} sent, outbox outcomes {outcomes}, all work drained in {drained:.1f} s")
+        print(f"welcome latency: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+        print(f"ratio to the 20 s window: p50 {p50 / WINDOW:.4f}, p99 {p99 / WINDOW:.4f} (target p99 < 1.0)")
+        print(f"baseline, direct send_welcome_msg round trip: p50 {statistics.median(baseline) * 1000:.1f} ms; "
+              f"pipeline p50 / baseline p50 = {p50 / statistics.median(baseline):.1f}x")
+        print(f"sandbox violations: {state.violation_total()} {state.violations or ''}")
 
 
 if __name__ == "__main__":

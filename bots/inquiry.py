@@ -6,7 +6,7 @@ import logging
 from sqlalchemy import select
 
 from app import outbox
-from app.contacts import active_follows, add_activity, change_axis
+from app.contacts import active_follows, add_activity, change_axis, get_or_create_contact
 from app.models import ArchivedMessage, Contact, utcnow
 import app.scoring as scoring
 from bots import effects
@@ -41,8 +41,7 @@ def handle_message(session, services, message: ArchivedMessage) -> list:
     contact = session.execute(select(Contact).where(Contact.external_userid == message.external_userid)
                               .with_for_update()).scalar_one_or_none()
     if contact is None:
-        log.warning("message %s from an unknown contact; reconciliation will add the contact", message.msgid)
-        return []
+        contact = _first_seen(session, services, message)
     decision = classify(message.text or "", services.content.intents)
     source, at = f"message:{message.msgid}", as_utc(message.msgtime)
     add_activity(session, contact.id, "message", f"客户消息：{(message.text or '')[:200]}", at=at,
@@ -71,6 +70,18 @@ def handle_message(session, services, message: ArchivedMessage) -> list:
     ).scalars()][::-1]
     return actions + raise_alert(session, services, contact, decision.intent, "message", [message.id], recent,
                                  list(decision.reasons), at)
+
+
+def _first_seen(session, services, message: ArchivedMessage) -> Contact:
+    """A message from a contact we have no row for (its add event still queued behind a backlog, or missed): record
+    the contact now, owned by the member in the conversation, so a hot inquiry still reaches sales at once; the add
+    event, or the nightly reconciliation, fills in channel, relation and welcome."""
+    contact, created = get_or_create_contact(session, message.external_userid, services.content.journey.initial_stage,
+                                             "客户消息先于添加事件到达，先记录该客户")
+    if created:
+        log.info("message %s from a contact not yet known: contact recorded first", message.msgid)
+    contact.owner_userid = contact.owner_userid or message.userid
+    return contact
 
 
 def opt_out(session, contact: Contact, message: ArchivedMessage, decision) -> list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Protocol
 
@@ -36,6 +36,9 @@ class Queues(Protocol):
 
     def hold(self, name: str, seconds: float) -> bool:
         """Take `name` for `seconds` unless someone holds it already; tell whether we got it."""
+
+    def oldest_waiting(self, queues: tuple[str, ...]) -> datetime | None:
+        """When the oldest job still waiting (not started) in these queues was queued; None when none waits."""
 
 
 class RedisQueues:
@@ -74,6 +77,19 @@ class RedisQueues:
     def hold(self, name: str, seconds: float) -> bool:
         """Take `name` in Redis for `seconds` (SET NX PX)."""
         return bool(self.redis.set(f"scrm:hold:{name}", b"1", nx=True, px=max(1, int(seconds * 1000))))
+
+    def oldest_waiting(self, queues: tuple[str, ...]) -> datetime | None:
+        """The enqueue time of the job at the head of each queue (rq keeps them in order), the earliest of them."""
+        times = []
+        for name in queues:
+            for job_id in self._queues[name].get_job_ids(0, 1):
+                try:
+                    enqueued_at = Job.fetch(job_id, connection=self.redis).enqueued_at
+                except NoSuchJobError:
+                    continue
+                if enqueued_at is not None:
+                    times.append(enqueued_at if enqueued_at.tzinfo else enqueued_at.replace(tzinfo=timezone.utc))
+        return min(times, default=None)
 
     def is_active(self, job_id: str) -> bool:
         """Tell whether the job exists and is queued, scheduled or running."""
@@ -123,6 +139,10 @@ class InlineQueues:
                 return False
             self._holds[name] = now + seconds
             return True
+
+    def oldest_waiting(self, queues: tuple[str, ...]) -> datetime | None:
+        """None: the in-process pool does not expose its waiting jobs."""
+        return None
 
     def is_active(self, job_id: str) -> bool:
         """Tell whether the job is in flight."""

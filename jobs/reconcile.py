@@ -104,10 +104,9 @@ def _add(session: Session, services: Services, row: Listed, profile: ContactFoll
     journey, book = services.content.journey, services.content.channels(session)
     channel = book.for_state(row.state)
     stage = channel.initial_stage or journey.initial_stage
-    contact, created = store.get_or_create_contact(session, row.external_userid, stage)
+    reason = f"夜间对账发现该客户（渠道「{channel.name}」，员工 {row.userid}），进入初始阶段"
+    contact, created = store.get_or_create_contact(session, row.external_userid, stage, reason)
     if created:
-        reason = f"夜间对账发现该客户（渠道「{channel.name}」，员工 {row.userid}），进入初始阶段"
-        store.initial_stage_change(session, contact, reason, None)
         report.contacts_created += 1
         contact.name, contact.contact_type = profile.name or None, profile.type or None
         contact.details_fetched_at = utcnow()

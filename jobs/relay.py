@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from typing import Any, Callable
 
@@ -14,11 +15,17 @@ log = logging.getLogger(__name__)
 
 
 class EnqueueRelay:
-    """A daemon thread that enqueues items in batches (one Redis round trip per batch)."""
+    """A daemon thread that enqueues items in batches (one Redis round trip per batch).
 
-    def __init__(self, send: Callable[[list[Any]], None], max_batch: int = 200) -> None:
+    With `linger`, batches go out at most once per `linger` seconds (unless one fills up): an item arriving after a
+    quiet spell goes at once, while under load items gather into fewer, larger batches, waiting at most `linger`.
+    """
+
+    def __init__(self, send: Callable[[list[Any]], None], max_batch: int = 200, linger: float = 0.0) -> None:
         self._send = send
         self._max_batch = max_batch
+        self._linger = linger
+        self._last_send = float("-inf")
         self._pending: deque[Any] = deque()
         self._cond = threading.Condition()
         self._busy = False
@@ -42,8 +49,12 @@ class EnqueueRelay:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: bool(self._pending))
+                gap = self._last_send + self._linger - time.monotonic()
+                if gap > 0:
+                    self._cond.wait_for(lambda: len(self._pending) >= self._max_batch, gap)
                 batch = [self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))]
                 self._busy = True
+            self._last_send = time.monotonic()
             try:
                 self._send(batch)
             except Exception as exc:  # noqa: BLE001 - the sweeper recovers these rows

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from redis.exceptions import RedisError
 
 from app import inbox
 from app.services import Services, current_services
 from jobs.events import enqueue_event
+
+EVENT_QUEUES = ("welcome", "callbacks")
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +21,20 @@ def sweep() -> int:
 
 
 def sweep_inbox(services: Services, pending_after: int = 30) -> int:
-    """Re-enqueue events left pending (lost enqueue) or claimed by a dead worker; return the count."""
+    """Re-enqueue events left pending (lost enqueue) or claimed by a dead worker; return the count.
+
+    An event still waits in its queue while jobs queued before it do, so a pending event counts as lost only if
+    it is `pending_after` older than the oldest job waiting in the event queues: re-enqueueing events that are
+    merely behind a backlog would add jobs exactly when the workers have least time for them.
+    """
+    try:
+        waiting_since = services.queues.oldest_waiting(EVENT_QUEUES)
+    except RedisError:
+        waiting_since = None
+    pending_before = waiting_since - timedelta(seconds=pending_after) if waiting_since else None
     with services.sessions() as session:
-        stale = inbox.stale_events(session, pending_after, services.settings.inbox_stale_after)
+        stale = inbox.stale_events(session, pending_after, services.settings.inbox_stale_after,
+                                   pending_before=pending_before)
     count = 0
     for event in stale:
         try:

@@ -20,13 +20,14 @@ log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings, queues: tuple[str, ...] | None = None, burst: bool = False) -> bool:
-    """Serve the named queues (fast ones first); sweep stale inbox events first.
+    """Serve the named queues (fast ones first); sweep stale inbox events first. Commits are not durable unless
+    WORKER_DURABLE_COMMITS (see `app.db.make_engine`): the callback endpoint's are, since WeCom's ack depends on them.
 
     rq quits when Redis vanishes under a busy worker: we then wait until Redis answers and serve again, so an
     outage needs no restart (the inbox keeps what arrives meanwhile; the sweep picks it up).
     """
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    services = install(build_services(settings))
+    services = install(build_services(settings, durable_commits=settings.worker_durable_commits))
     assert isinstance(services.queues, RedisQueues)
     names = queues or QUEUE_NAMES
     while True:

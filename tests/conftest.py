@@ -101,6 +101,7 @@ def make_settings(database_url: str, redis_url: str | None, **overrides) -> Sett
         wecom_aes_key="jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
         scrm_admin_token=ADMIN_TOKEN,
         job_retry_intervals=(0, 0),
+        enqueue_linger_seconds=0.0,  # tests post one callback at a time; tests/test_relay.py covers the linger
         _env_file=None,
     )
     values.update(overrides)
@@ -125,3 +126,13 @@ def app(services):
 def client(app):
     """A Flask test client."""
     return app.test_client()
+
+
+@pytest.fixture
+def world(database_url, redis_url, redis):
+    """The sandbox and our app wired together (tests.world); modules needing more set-up define their own."""
+    from tests.world import start_world, stop_world  # tests.world imports make_settings from here
+
+    built = start_world(database_url, redis_url, redis)
+    yield built
+    stop_world(built)

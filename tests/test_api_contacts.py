@@ -7,16 +7,8 @@ from sqlalchemy import select
 from app.demo_report import stage_tag_counts
 from app.models import Contact, Tag
 from tests.conftest import ADMIN_TOKEN
-from tests.world import start_world, stop_world
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis)
-    yield built
-    stop_world(built)
 
 
 def new_contact(world, state: str = "site_qr_pricing", userid: str = "lisi") -> int:

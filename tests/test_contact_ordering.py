@@ -6,16 +6,8 @@ from sqlalchemy import select
 
 from app.demo_report import stage_tag_counts
 from app.models import Contact, Follow, InboxEvent, OutboxAction
-from tests.world import start_world, stop_world
 
 STAFF, STATE = "zhangsan", "webinar_0302"
-
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis)
-    yield built
-    stop_world(built)
 
 
 def add_and_leave(world) -> tuple[dict, dict]:

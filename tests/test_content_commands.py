@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from app.content_versions import store_version
 from content.calendars import DEFAULT_CALENDAR
 from jobs.reconcile import reconcile_contacts
 from tests.conftest import ADMIN_TOKEN
 from tests.test_cli import run
-from tests.world import start_world, stop_world
 
 GOOD = Path(DEFAULT_CALENDAR)
 BAD_CSV = ("sequence,step_id,touchpoint,day,at,text\n"
@@ -45,13 +43,6 @@ def test_load_diff_and_preview_from_the_command_line(tmp_path):
     assert "~ changed step saas_nurture_30d/p01_hello: text" in diff.stdout
     preview = run(["content", "preview", "--days", "3"], tmp_path)
     assert preview.returncode == 0 and preview.stdout.count("== ") == 3
-
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis)
-    yield built
-    stop_world(built)
 
 
 def test_preview_api_lists_sends_by_day_and_contact(world):

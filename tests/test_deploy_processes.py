@@ -90,7 +90,7 @@ def test_gunicorn_workers_and_rq_worker_add_up_in_one_scrape(stack):
     for _ in range(6):  # any gunicorn worker answers the scrape with the sum over both
         assert value(scrape(base), "scrm_callbacks_received_total", result="stored") == PROSPECTS
     waiting = scrape(base)
-    assert value(waiting, "scrm_queue_jobs", queue="welcome", state="queued") == PROSPECTS
+    assert 1 <= value(waiting, "scrm_queue_jobs", queue="welcome", state="queued") <= PROSPECTS  # a job per batch
     assert value(waiting, "scrm_inbox_events", status="pending") == PROSPECTS
     writers = {p.stem.split("_", 1)[1] for p in (tmp_path / "metrics").glob("counter_*.db")}
     assert len(writers) == 2, f"both gunicorn workers write counters: {writers}"

@@ -51,13 +51,22 @@ def test_token_expired_by_the_clock_is_refreshed_once(sb, make_gateway):
     assert sb.state.calls_to("gettoken") == 2
 
 
-def test_invalid_token_in_redis_is_replaced(sb, gw, redis):
-    gw.follow_users()
-    key = f"wecom:{gw.client.access_token_key}"
+def test_invalid_token_in_redis_is_replaced(sb, make_gateway, redis):
+    first = make_gateway()
+    first.follow_users()
+    key = f"wecom:{first.client.access_token_key}"
     redis.set(key, redis.get(key).replace(b'"token": "', b'"token": "garbage'))
-    gw.follow_users()
+    make_gateway().follow_users()
     assert sb.state.calls_to("gettoken") == 2
     assert [c["errcode"] for c in sb.state.calls if c["path"] != "gettoken"] == [0, 40014, 0]
+
+
+def test_a_fresh_token_stays_in_the_process(sb, gw, redis):
+    gw.follow_users()
+    redis.delete(f"wecom:{gw.client.access_token_key}")
+    gw.follow_users()
+    assert sb.state.calls_to("gettoken") == 1
+    assert [c["errcode"] for c in sb.state.calls if c["path"] != "gettoken"] == [0, 0]
 
 
 def test_wrong_secret_is_a_permanent_error(sb, redis):

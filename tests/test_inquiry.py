@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.archive.pull import pull_archive
 from app.content_versions import store_version
-from app.models import Activity, Contact, Delivery, LeadAlert
+from app.models import Activity, Contact, Delivery, Follow, LeadAlert
 from content.calendars import DEFAULT_CALENDAR
 from jobs.lead_escalation import escalate_unacked_leads
 from jobs.nurture import plan_nurture
@@ -101,3 +101,22 @@ def test_negated_price_talk_is_not_a_hot_lead(world):
     assert lead.nurture_stopped is None and lead.lead_status == "new"
     with world.services.sessions() as session:
         assert session.execute(select(LeadAlert)).scalars().all() == []
+
+
+def test_a_price_question_from_a_contact_whose_add_is_not_processed_yet_still_alerts_and_the_add_completes_it(world):
+    added = world.state.add_prospect("zhangsan", state="webinar_0302", emit=False)
+    ext = added["external_userid"]
+    say(world, ext, "你们这个系统一年多少钱？")
+    lead = contact(world, ext)
+    assert (lead.owner_userid, lead.lead_status, lead.nurture_stopped) == ("zhangsan", "sql", "hot_lead")
+    cards = [m for m in world.state.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
+    assert len(cards) == 1
+
+    world.post({"CreateTime": int(world.state.clock.now()), "ChangeType": "add_external_contact", "UserID": "zhangsan",
+                "ExternalUserID": ext, "State": "webinar_0302", "WelcomeCode": added["welcome_code"]})
+    world.drain()
+    lead = contact(world, ext)
+    assert (lead.channel_state, lead.lead_status) == ("webinar_0302", "sql")
+    assert len(world.state.welcome_messages_for(ext)) == 1
+    with world.services.sessions() as session:
+        assert [f.status for f in session.execute(select(Follow)).scalars()] == ["active"]

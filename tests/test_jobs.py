@@ -5,17 +5,18 @@ import multiprocessing
 import os
 import signal
 import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from rq import Queue, SimpleWorker
-from rq.registry import FailedJobRegistry
-from sqlalchemy import select
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from sqlalchemy import select, update
 
 import bots
-from app.models import InboxEvent
+from app.models import InboxEvent, utcnow
 from app.services import build_services
 from bots.router import Router
-from jobs.events import run_event
+from jobs.events import enqueue_events, run_event, run_events
 from jobs.queues import InlineQueues
 from jobs.sweeper import sweep_inbox
 from tests.callbacks import post_event, sample_xml
@@ -122,3 +123,60 @@ def test_inline_queue_records_final_failure():
     assert failed.wait(10)
     queue.shutdown()
     assert len(calls) == 2 and queue.failed == [("bad", "ValueError")]
+
+
+@pytest.fixture
+def picky_router(monkeypatch):
+    """Handles edits, failing for one contact: the batch's other events must not suffer for it."""
+    router = Router("fails-for-one")
+    handled = []
+
+    @router.on("change_external_contact", "edit_external_contact")
+    def handle(event, ctx):
+        if event.external_userid == "wm-broken":
+            raise RuntimeError("boom")
+        handled.append(event.external_userid)
+
+    monkeypatch.setattr(bots, "ROUTERS", [router])
+    return handled
+
+
+def test_a_batch_processes_its_events_in_order_and_retries_a_failed_one_alone(client, services, vectors, redis,
+                                                                               picky_router):
+    xml = sample_xml(vectors, "edit_external_contact")
+    original = xml.split("<ExternalUserID><![CDATA[")[1].split("]]>")[0]
+    for n, ext in enumerate(("wm-a", "wm-broken", "wm-b")):
+        post_event(client, services.crypto, xml.replace(original, ext).replace("</CreateTime>", f"{n}</CreateTime>"))
+    Queue("callbacks", connection=redis).empty()
+    ids = [row.id for row in rows(services)]
+
+    assert run_events(services, ids) == 2
+    assert picky_router == ["wm-a", "wm-b"]
+    assert [(r.status, r.attempts) for r in rows(services)] == [("done", 1), ("pending", 1), ("done", 1)]
+    assert ScheduledJobRegistry("callbacks", connection=redis).get_job_ids() == [f"evt-{ids[1]}-retry1"]
+    assert run_events(services, ids) == 0  # finished events are not claimed again
+    assert picky_router == ["wm-a", "wm-b"]
+    assert [(r.status, r.attempts) for r in rows(services)] == [("done", 1), ("pending", 2), ("done", 1)]
+
+
+def test_sweeper_leaves_events_that_wait_behind_a_backlog_and_requeues_lost_ones(client, services, vectors, redis):
+    xml = sample_xml(vectors, "edit_external_contact")
+    for n in range(2):
+        post_event(client, services.crypto, xml.replace("</CreateTime>", f"{n}</CreateTime>"))
+    ids = [row.id for row in rows(services)]
+    queue = Queue("callbacks", connection=redis)
+    queue.empty()
+    with services.sessions() as session:
+        session.execute(update(InboxEvent).values(received_at=utcnow() - timedelta(minutes=10)))
+        session.commit()
+    enqueue_events(services, [(event_id, False) for event_id in ids])
+    [head] = queue.get_jobs()
+    head.enqueued_at = datetime.now(timezone.utc) - timedelta(minutes=11)  # a backlog eleven minutes deep
+    head.save()
+
+    assert abs(services.queues.oldest_waiting(("welcome", "callbacks")) - head.enqueued_at) < timedelta(seconds=1)
+    assert sweep_inbox(services) == 0
+    queue.empty()  # the job is lost (say, Redis restarted without persistence)
+    assert services.queues.oldest_waiting(("welcome", "callbacks")) is None
+    assert sweep_inbox(services) == 2
+    assert [job.id for job in queue.get_jobs()] == [f"evt-{event_id}" for event_id in ids]

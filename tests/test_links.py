@@ -10,7 +10,6 @@ from app.links import LinkContext, rewrite_links, track_action
 from app.models import Activity, Contact, LinkOpen, ScoreEventRow, StageChange, TrackedLink
 from app.scoring import scoring_config
 from bots.effects import Action
-from tests.world import start_world, stop_world
 
 BASE = "https://scrm.example.cn"
 PRICING = "https://example.com/pricing"
@@ -91,14 +90,6 @@ def test_a_per_contact_link_names_its_viewer(services, client):
         assert contact.score == 8 and contact.last_activity_at is not None
         kinds = [a.kind for a in session.execute(select(Activity)).scalars()]
         assert kinds == ["link_open"]
-
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    """The sandbox and our app wired together."""
-    built = start_world(database_url, redis_url, redis)
-    yield built
-    stop_world(built)
 
 
 def test_oauth_code_identifies_the_viewer_scores_and_moves_the_stage(world):

@@ -1,7 +1,6 @@
 """/metrics through HTTP: the figures move when callbacks arrive or are refused, sends happen and jobs fail."""
 from __future__ import annotations
 
-import pytest
 from rq import Queue
 
 from app.factory import create_app
@@ -12,14 +11,6 @@ from jobs.worker import run_worker
 from tests.callbacks import post_event, sample_xml
 from tests.conftest import make_settings
 from tests.metrics_helpers import scrape, value
-from tests.world import start_world, stop_world
-
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis)
-    yield built
-    stop_world(built)
 
 
 def test_callbacks_received_duplicate_and_rejected_by_reason(client, services, vectors):

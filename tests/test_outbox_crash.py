@@ -3,22 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 
 from app import outbox
 from app.models import OutboxAction, utcnow
 from bots.effects import Action
 from jobs.actions import run_action
-from tests.world import start_world, stop_world
 
 TEXT = "您好，这是一份行业报告，供参考。"
-
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis)
-    yield built
-    stop_world(built)
 
 
 def store(world, action: Action) -> int:

@@ -101,10 +101,9 @@ def wecom_callback():
         return _error(400, "登录已失效", "企业微信登录请求无效或已过期，请重新登录。")
     services = _services()
     try:
-        reply = services.gateway._read("get", "auth/getuserinfo", params={"code": code})
+        userid = services.gateway.member_of_code(code)
     except WeComError:
         return _error(401, "登录失败", "企业微信未能确认您的身份，请重新登录。")
-    userid = reply.get("userid") or reply.get("UserId")
     book = staff_book(services)
     with services.sessions() as db:
         user = wecom_member_user(db, userid, set(book.members)) if userid else None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -68,7 +68,7 @@ class Contact(Base):
     stage: Mapped[str] = mapped_column(String(64), index=True)
     lead_status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     nurture_stopped: Mapped[str | None] = mapped_column(String(64))
-    score: Mapped[float] = mapped_column(default=0.0)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
     stage_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     details_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

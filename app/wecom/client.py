@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -35,6 +36,16 @@ def _not_sent(exc: requests.RequestException) -> bool:
     return isinstance(first, NewConnectionError) or isinstance(getattr(first, "reason", None), NewConnectionError)
 
 
+def _settle_environment(http: requests.Session, url: str) -> None:
+    """Read proxy and CA settings from the environment once, not on every request (requests' default costs
+    about a millisecond a call)."""
+    http.proxies.update(requests.utils.get_environ_proxies(url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        http.verify = bundle
+    http.trust_env = False
+
+
 class WeComClient(WeChatClient):
     """The enterprise client: every URL under `api_base`, one token per (corp, secret) in shared storage."""
 
@@ -49,6 +60,8 @@ class WeComClient(WeChatClient):
         self.refresh_margin = refresh_margin
         self._redis = redis
         self._local_lock = threading.Lock()
+        self._known: dict[str, Any] | None = None
+        _settle_environment(self._http, self.API_BASE_URL)
 
     @property
     def access_token_key(self) -> str:
@@ -58,7 +71,8 @@ class WeComClient(WeChatClient):
 
     def _record(self) -> dict[str, Any] | None:
         record = self.session.get(self.access_token_key)
-        return record if isinstance(record, dict) and record.get("token") else None
+        self._known = record if isinstance(record, dict) and record.get("token") else None
+        return self._known
 
     def _fresh(self, record: dict[str, Any] | None) -> bool:
         if record is None:
@@ -68,8 +82,12 @@ class WeComClient(WeChatClient):
 
     @property
     def access_token(self) -> str:
-        """Return the shared token, fetching one when none is stored or it is about to expire."""
-        record = self._record()
+        """Return the shared token, fetching one when none is stored or it is about to expire.
+
+        The last record read stays in this process while fresh: WeCom keeps a token valid until it expires, even
+        after another process fetched a newer one, and a rejected token is refreshed through the shared store.
+        """
+        record = self._known if self._fresh(self._known) else self._record()
         if record and self._fresh(record):
             return str(record["token"])
         return self.refresh_access_token(stale=record["token"] if record else None)
@@ -128,6 +146,7 @@ class WeComClient(WeChatClient):
         expires_in = int(result.get("expires_in") or 7200)
         record = {"token": result["access_token"], "expires_at": self.clock() + expires_in, "ttl": expires_in}
         self.session.set(self.access_token_key, record, expires_in)
+        self._known = record
         self.expires_at = int(record["expires_at"])
         return result
 

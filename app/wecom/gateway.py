@@ -85,6 +85,18 @@ class Gateway(DirectoryMixin, AlertsMixin):
         """POST a write; ambiguous failures are retried only when repeating it is harmless (`safe`)."""
         return self.retrier.run(lambda: self._call("post", path, data=data), safe=safe)
 
+    # -- web OAuth -------------------------------------------------------------------------------------
+
+    def viewer_of_code(self, code: str) -> str | None:
+        """The external_userid behind a tracked-link viewer's OAuth code (user/getuserinfo); None for a member or
+        a WeChat user who is no contact."""
+        return self._read("get", "user/getuserinfo", params={"code": code}).get("external_userid") or None
+
+    def member_of_code(self, code: str) -> str | None:
+        """The member userid behind a console sign-in's OAuth code (auth/getuserinfo); None for a non-member."""
+        reply = self._read("get", "auth/getuserinfo", params={"code": code})
+        return reply.get("userid") or reply.get("UserId") or None
+
     # -- welcome messages ------------------------------------------------------------------------------
 
     def send_welcome_msg(self, code: str, text: str, attachments: Sequence[dict[str, Any]] = (), *,

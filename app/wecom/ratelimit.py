@@ -104,18 +104,27 @@ class Limiter:
         max_wait = self.limits.max_wait if max_wait is None else max_wait
         waited = 0.0
         while True:
-            blocked = [c for c in checks if not c[0].test(c[1], *c[2])]
+            blocked = self._hit_all(checks)
             if not blocked:
-                hit_all = [c[0].hit(c[1], *c[2]) for c in checks]
-                if all(hit_all):
-                    return
-                blocked = [c for c, ok in zip(checks, hit_all) if not ok]
+                return
             retry_after = max(self._retry_after(c) for c in blocked)
             if waited + retry_after > max_wait:
                 log.info("client-side limit reached on %s; retry after %.1fs", endpoint, retry_after)
                 raise RateLimited(45009, "client-side rate limit", endpoint, retry_after=retry_after, local=True)
             self.sleep(retry_after)
             waited += retry_after
+
+    @staticmethod
+    def _hit_all(checks: list[Check]) -> list[Check]:
+        """Take a slot from each check in order, stopping at the first that is full; return the full ones.
+
+        One atomic hit per check, no test first: a full check after a passing one leaves that slot taken, which
+        only ever counts more calls than were made, never fewer.
+        """
+        for n, (limiter, item, ids) in enumerate(checks):
+            if not limiter.hit(item, *ids):
+                return checks[n:n + 1]
+        return []
 
     @staticmethod
     def _retry_after(check: Check) -> float:
