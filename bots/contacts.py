@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from app import contacts as store
+from app.models.base import as_utc
 from app.wecom.events import ContactAdded, ContactDeleted, ContactEdited, ContactEvent, TransferFailed
 from bots import effects
 from bots.context import BotContext
@@ -42,7 +43,7 @@ def contact_added(event: ContactAdded, ctx: BotContext) -> None:
     store.add_activity(ctx.session, contact.id, "added", f"添加了员工 {event.userid}（渠道：{channel.name}）",
                        event_id=ctx.event_id, detail={"userid": event.userid, "state": event.state, "half": event.half})
     ctx.session.flush()
-    if event.welcome_code and not was_active:
+    if event.welcome_code:  # even if reconciliation recorded the relation first: the code's deadline decides
         ctx.record(welcome_action(ctx.services, event, ctx.received_at, contact.id))
     ctx.record(effects.fetch_contact(event.external_userid, contact.id, f"event{ctx.event_id}"))
     tags = [[ctx.channels.tag_group, name] for name in channel.initial_tags] if not was_active else []
@@ -51,10 +52,14 @@ def contact_added(event: ContactAdded, ctx: BotContext) -> None:
 
 @router.on("change_external_contact", "edit_external_contact")
 def contact_edited(event: ContactEdited, ctx: BotContext) -> None:
-    """Refresh the contact's details from WeCom."""
+    """Record the edit; refresh the contact's details from WeCom unless they were fetched within
+    `details_fresh_for`: a staff edit changes the staff's remark and tags, not the prospect's own name or company,
+    and a get per edit would spend the corp's per-API quota (10,000 calls a minute) on nothing new."""
     contact = _contact(ctx, event, "员工编辑客户资料时首次记录该客户")
     store.add_activity(ctx.session, contact.id, "edited", f"员工 {event.userid} 编辑了客户资料", event_id=ctx.event_id)
-    ctx.record(effects.fetch_contact(event.external_userid, contact.id, f"event{ctx.event_id}"))
+    fetched = contact.details_fetched_at
+    if fetched is None or ctx.now - as_utc(fetched) >= ctx.services.settings.details_fresh_for:
+        ctx.record(effects.fetch_contact(event.external_userid, contact.id, f"event{ctx.event_id}"))
 
 
 @router.on("change_external_contact", "del_external_contact")
@@ -94,9 +99,8 @@ def transfer_failed(event: TransferFailed, ctx: BotContext) -> None:
 
 
 def _contact(ctx: BotContext, event: ContactEvent, reason: str, stage: str | None = None):
-    contact, created = store.get_or_create_contact(ctx.session, event.external_userid, stage or ctx.journey.initial_stage)
-    if created:
-        store.initial_stage_change(ctx.session, contact, reason, ctx.event_id)
+    contact, _ = store.get_or_create_contact(ctx.session, event.external_userid, stage or ctx.journey.initial_stage,
+                                             reason, ctx.event_id)
     return contact
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app import inbox
 from app.content_store import ContentStore
 from app.models import Activity, Contact, Follow, OutboxAction, StageChange
 from app.sandbox import SandboxConfig, SandboxServer
 from app.services import build_services
+from app.wecom.envelope import Envelope, parse_flat_xml
 from jobs.actions import execute_action, run_action
+from jobs.events import run_event
 from jobs.reconcile import reconcile_contacts
 from tests.conftest import make_settings
 from tests.test_cli import run
@@ -109,6 +112,24 @@ def test_missed_adds_are_created_staged_and_tagged_without_a_welcome(sandbox, se
         assert state.welcome_messages_for(ext) == []
     webinar = next(ext for ext, m in missed.items() if m[0] == "webinar_0302")
     assert "线上直播" in {state.tags[t].name for t in state.tags_of(webinar, "zhangsan")}
+
+
+def test_an_add_event_processed_after_reconciliation_still_welcomes_inside_its_window(sandbox, services):
+    """Reconciliation can record a relation before its add event leaves a backlog; the welcome still goes out."""
+    state = sandbox.state
+    ext = state.add_prospect("zhangsan", state="webinar_0302")["external_userid"]
+    [delivery] = state.callbacks_sent
+    assert reconcile_contacts(services).relations_added == 1
+    run_held(services)
+    with services.sessions() as session:
+        event_id, _ = inbox.store_event(session.connection(), Envelope(delivery.xml, parse_flat_xml(delivery.xml.encode())))
+        session.commit()
+    assert run_event(services, event_id)
+    assert len(state.welcome_messages_for(ext)) == 1
+    with services.sessions() as session:
+        welcome = session.execute(select(OutboxAction).where(OutboxAction.kind == "welcome")).scalar_one()
+        follow = session.execute(select(Follow)).scalar_one()
+    assert (welcome.status, follow.status) == ("done", "active")
 
 
 def test_a_second_run_changes_nothing(sandbox, services):
