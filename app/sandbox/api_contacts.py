@@ -48,7 +48,7 @@ def contact_get(state: "SandboxState", args: dict[str, str], body: dict[str, Any
     ext = args.get("external_userid") or body.get("external_userid")
     with state.lock:
         state.require_contact(ext)
-        follows = sorted((f for f in state.follows.values() if f.external_userid == ext), key=lambda f: f.createtime)
+        follows = state.follows_of_contact(ext)
         if not follows:
             raise ApiError(84061)
         return {"external_contact": _contact_json(state, ext),

@@ -61,11 +61,10 @@ class CampaignsMixin:
         """Pick the executor: the given sender, else the staff member who last chatted with the contact."""
         if sender is not None:
             return sender if (sender, ext) in self.follows else None
-        friends = [f for f in self.follows.values() if f.external_userid == ext]
+        friends = self.follows_of_contact(ext)
         if not friends:
             return None
-        last_chat = {u: m["msgtime"] for m in self.chat_messages if ext in (m["from"], *m["tolist"])
-                     for u in (m["from"], *m["tolist"]) if u != ext}
+        last_chat = {u: m["msgtime"] for m in self.messages_of(ext) for u in (m["from"], *m["tolist"]) if u != ext}
         return max(friends, key=lambda f: (last_chat.get(f.userid, 0), -f.createtime)).userid
 
     def confirm_mass_task(self: "SandboxState", msgid: str, userid: str) -> dict[str, Any]:

@@ -20,9 +20,12 @@ class ContactsMixin:
     def __init__(self: "SandboxState") -> None:
         self.contacts: dict[str, Contact] = {}
         self.follows: dict[tuple[str, str], Follow] = {}
+        self._follows_of_contact: dict[str, dict[str, Follow]] = {}
+        self._follows_of_staff: dict[str, dict[str, Follow]] = {}
         self.welcome_codes: dict[str, WelcomeCode] = {}
         self.welcome_log: dict[str, list[dict[str, Any]]] = {}
         self.chat_messages: list[dict[str, Any]] = []
+        self._chats_of: dict[str, list[dict[str, Any]]] = {}
         self.contact_ways: dict[str, dict[str, Any]] = {}
 
     def require_staff(self: "SandboxState", userid: object, errcode: int = 40003) -> str:
@@ -53,8 +56,26 @@ class ContactsMixin:
     def customers_of(self: "SandboxState", userid: str) -> list[str]:
         """Return the external_userids connected to a staff member, oldest first."""
         with self.lock:
-            rel = sorted((f for f in self.follows.values() if f.userid == userid), key=lambda f: f.createtime)
+            rel = sorted(self._follows_of_staff.get(userid, {}).values(), key=lambda f: f.createtime)
             return [f.external_userid for f in rel]
+
+    def follows_of_contact(self: "SandboxState", external_userid: str) -> list[Follow]:
+        """Return a contact's relations, oldest first."""
+        with self.lock:
+            return sorted(self._follows_of_contact.get(external_userid, {}).values(), key=lambda f: f.createtime)
+
+    def _link(self: "SandboxState", follow: Follow) -> None:
+        """Store a relation and index it by contact and by staff (lookups stay O(1) as a long run grows)."""
+        self._unlink(follow.userid, follow.external_userid)
+        self.follows[(follow.userid, follow.external_userid)] = follow
+        self._follows_of_contact.setdefault(follow.external_userid, {})[follow.userid] = follow
+        self._follows_of_staff.setdefault(follow.userid, {})[follow.external_userid] = follow
+
+    def _unlink(self: "SandboxState", userid: str, external_userid: str) -> None:
+        """Remove a relation and its index entries, if present."""
+        self.follows.pop((userid, external_userid), None)
+        self._follows_of_contact.get(external_userid, {}).pop(userid, None)
+        self._follows_of_staff.get(userid, {}).pop(external_userid, None)
 
     def add_prospect(self: "SandboxState", userid: str, state: str = "", name: str | None = None,
                      half: bool = False, external_userid: str | None = None,
@@ -72,8 +93,8 @@ class ContactsMixin:
                                   avatar=f"https://wework.sandbox/avatar/{ext}.png")
                 self.contacts[ext] = contact
             now = self.clock.now()
-            self.follows[(userid, ext)] = Follow(userid, ext, int(now), state=state, half=half,
-                                                 oper_userid=ext, add_way=1 if state else 0)
+            self._link(Follow(userid, ext, int(now), state=state, half=half, oper_userid=ext,
+                              add_way=1 if state else 0))
             code = None
             if userid not in self.config.console_welcome_staff:
                 code = self.new_id("WELCOME", 24)
@@ -95,7 +116,7 @@ class ContactsMixin:
         """Simulate the prospect deleting the staff member (del_follow_user)."""
         with self.lock:
             self.follow_of(userid, external_userid)
-            del self.follows[(userid, external_userid)]
+            self._unlink(userid, external_userid)
             if emit:
                 self.emit("del_follow_user", {"Event": "change_external_contact", "ChangeType": "del_follow_user",
                                               "UserID": userid, "ExternalUserID": external_userid})
@@ -105,7 +126,7 @@ class ContactsMixin:
         """Simulate the staff member deleting the contact in the client (del_external_contact)."""
         with self.lock:
             self.follow_of(userid, external_userid)
-            del self.follows[(userid, external_userid)]
+            self._unlink(userid, external_userid)
             if emit:
                 fields: dict[str, object] = {"Event": "change_external_contact",
                                              "ChangeType": "del_external_contact",
@@ -148,13 +169,14 @@ class ContactsMixin:
                    "tolist": [userid if from_prospect else external_userid], "msgtime": int(self.clock.now() * 1000),
                    "msgtype": "text", "text": {"content": text}, "action": "send"}
             self.chat_messages.append(msg)
+            self._chats_of.setdefault(external_userid, []).append(msg)
             self.archive_record(msg)
             return msg
 
     def messages_of(self: "SandboxState", external_userid: str) -> list[dict[str, Any]]:
         """Return the chat messages a prospect sent or received, oldest first."""
         with self.lock:
-            return [m for m in self.chat_messages if m["from"] == external_userid or external_userid in m["tolist"]]
+            return list(self._chats_of.get(external_userid, []))
 
     def send_welcome(self: "SandboxState", body: dict[str, Any]) -> None:
         """Answer send_welcome_msg: a code works once and only within welcome_code_ttl seconds."""

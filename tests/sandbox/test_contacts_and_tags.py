@@ -25,6 +25,24 @@ def test_prospect_shows_up_in_list_get_and_batch(sandbox, api):
         first["external_userid"]]
 
 
+def test_deleted_and_re_added_relations_show_up_once_in_their_new_place(sandbox, api):
+    state = sandbox.state
+    first = state.add_prospect("zhangsan")["external_userid"]
+    second = state.add_prospect("zhangsan")["external_userid"]
+    state.add_prospect("lisi", external_userid=first)
+    state.delete_follow(first, "zhangsan")
+    assert [f["userid"] for f in api.get("externalcontact/get", external_userid=first)["follow_user"]] == ["lisi"]
+    assert api.get("externalcontact/list", userid="zhangsan")["external_userid"] == [second]
+    state.clock.advance(60)
+    state.add_prospect("zhangsan", external_userid=first)
+    state.staff_delete_contact("lisi", first)
+    assert [f["userid"] for f in api.get("externalcontact/get", external_userid=first)["follow_user"]] == ["zhangsan"]
+    assert api.get("externalcontact/list", userid="zhangsan")["external_userid"] == [second, first]
+    assert api.get("externalcontact/list", userid="lisi")["external_userid"] == []
+    state.staff_delete_contact("zhangsan", first)
+    assert api.get("externalcontact/get", external_userid=first)["errcode"] == 84061
+
+
 def test_unknown_ids_and_limits(sandbox, api):
     assert api.get("externalcontact/get", external_userid="wmnobody")["errcode"] == 40096
     assert api.get("externalcontact/list", userid="ghost")["errcode"] == 40003
