@@ -15,13 +15,15 @@ LOST = "lost"
 
 
 def get_or_create_contact(session: Session, external_userid: str, initial_stage: str, reason: str | None = None,
-                          event_id: int | None = None) -> tuple[Contact, bool]:
+                          event_id: int | None = None, expect_new: bool = False) -> tuple[Contact, bool]:
     """Return the contact (locked for update on PostgreSQL), creating it at the initial stage if new; with a
-    `reason`, a new contact's initial stage change is recorded too."""
+    `reason`, a new contact's initial stage change is recorded too. `expect_new` (an add event) tries the insert
+    first: one statement for the usual case either way."""
     locked = select(Contact).where(Contact.external_userid == external_userid).with_for_update()
-    contact = session.execute(locked).scalar_one_or_none()
-    if contact is not None:
-        return contact, False
+    if not expect_new:
+        contact = session.execute(locked).scalar_one_or_none()
+        if contact is not None:
+            return contact, False
     now = utcnow()
     created = insert_ignore(session, Contact, {
         "external_userid": external_userid, "stage": initial_stage, "lead_status": "new", "score": 0.0,
@@ -34,12 +36,14 @@ def get_or_create_contact(session: Session, external_userid: str, initial_stage:
     return created, True
 
 
-def get_or_create_follow(session: Session, contact: Contact, userid: str) -> Follow:
-    """Return the staff–contact relation (locked for update), creating an empty one if new."""
+def get_or_create_follow(session: Session, contact: Contact, userid: str, expect_new: bool = False) -> Follow:
+    """Return the staff–contact relation (locked for update), creating an empty one if new; `expect_new` tries
+    the insert first."""
     locked = select(Follow).where(Follow.contact_id == contact.id, Follow.userid == userid).with_for_update()
-    follow = session.execute(locked).scalar_one_or_none()
-    if follow is not None:
-        return follow
+    if not expect_new:
+        follow = session.execute(locked).scalar_one_or_none()
+        if follow is not None:
+            return follow
     created = insert_ignore(session, Follow, {
         "contact_id": contact.id, "userid": userid, "status": PENDING, "changed_at": -1,
     }, ["contact_id", "userid"], Follow)

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import OutboxAction, utcnow
-from app.upsert import insert_ignore
+from app.upsert import insert_ignore_many
 
 if TYPE_CHECKING:
     from bots.effects import Action
@@ -39,18 +39,17 @@ def insert_actions(session: Session, actions: list["Action"], event_id: int | No
     Those `run_here` accepts are stored already claimed (running, first attempt) by the caller, who runs them
     once the transaction commits; if it dies first, the claim goes stale and the sweeper queues them.
     """
-    now, created = utcnow(), []
-    for action in actions:
-        here = run_here(action)
-        row = insert_ignore(session, OutboxAction, {
-            "key": action.key, "kind": action.kind, "queue": action.queue, "payload": action.payload,
-            "status": "running" if here else "pending", "attempts": 1 if here else 0,
-            "claimed_at": now if here else None, "contact_id": action.contact_id, "event_id": event_id,
-            "not_after": action.not_after, "created_at": now,
-        }, ["key"], OutboxAction)
-        if row is not None:
-            created.append(row)
-    return created
+    now, here = utcnow(), [run_here(action) for action in actions]
+    rows = insert_ignore_many(session, OutboxAction, [{
+        "key": action.key, "kind": action.kind, "queue": action.queue, "payload": action.payload,
+        "status": "running" if mine else "pending", "attempts": 1 if mine else 0,
+        "claimed_at": now if mine else None, "contact_id": action.contact_id, "event_id": event_id,
+        "not_after": action.not_after, "created_at": now,
+    } for action, mine in zip(actions, here)], ["key"])
+    order: dict[str, int] = {}
+    for n, action in enumerate(actions):
+        order.setdefault(action.key, n)
+    return sorted(rows, key=lambda row: order[row.key])
 
 
 def claim(session: Session, action_id: int, stale_after: int, now: datetime | None = None) -> OutboxAction | None:

@@ -36,10 +36,21 @@ def store_groups(session: Session, groups: list[TagGroup], complete: bool = Fals
 
 def known(session: Session, group_name: str, names: list[str]) -> dict[str, str]:
     """Tag ids by name for tags of the group that we know about."""
+    return known_groups(session, {group_name: names})[group_name]
+
+
+def known_groups(session: Session, wanted: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """Tag ids by group and name for the wanted tags we know about, in one query."""
+    names = {name for group in wanted.values() for name in group}
     rows = session.execute(
-        select(Tag.name, Tag.tag_id).where(Tag.group_name == group_name, Tag.name.in_(names), Tag.deleted.is_(False))
+        select(Tag.group_name, Tag.name, Tag.tag_id)
+        .where(Tag.group_name.in_(list(wanted)), Tag.name.in_(names), Tag.deleted.is_(False))
     ).all()
-    return {name: tag_id for name, tag_id in rows}
+    found: dict[str, dict[str, str]] = {group: {} for group in wanted}
+    for group, name, tag_id in rows:
+        if name in wanted[group]:
+            found[group][name] = tag_id
+    return found
 
 
 def ensure_tags(session: Session, services, group_name: str, names: list[str]) -> dict[str, str]:
@@ -58,6 +69,14 @@ def ensure_tags(session: Session, services, group_name: str, names: list[str]) -
                 store_groups(session, services.gateway.list_corp_tags(), complete=True)
         session.commit()
     return known(session, group_name, names)
+
+
+def ensure_tag_groups(session: Session, services, wanted: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """`ensure_tags` for several groups: one query when every tag is known already."""
+    found = known_groups(session, wanted)
+    if all(len(found[group]) == len(set(names)) for group, names in wanted.items()):
+        return found
+    return {group: ensure_tags(session, services, group, names) for group, names in wanted.items()}
 
 
 @contextmanager

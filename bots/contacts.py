@@ -20,34 +20,35 @@ LOST_REASONS = {"del_external_contact": "员工删除了客户", "del_follow_use
 def contact_added(event: ContactAdded, ctx: BotContext) -> None:
     """Store the relation, attribute the channel, set the first stage, queue welcome, details and tags."""
     channel = ctx.channels.for_state(event.state)
-    contact = _contact(ctx, event, f"通过渠道「{channel.name}」添加员工 {event.userid}，进入初始阶段", channel.initial_stage)
+    contact = _contact(ctx, event, f"通过渠道「{channel.name}」添加员工 {event.userid}，进入初始阶段", channel.initial_stage,
+                       expect_new=True)
+    follow = store.get_or_create_follow(ctx.session, contact, event.userid, expect_new=True)
     if contact.channel_state is None and event.state:
         contact.channel_state = event.state
         if channel.initial_stage and contact.stage == ctx.journey.initial_stage:
             store.change_axis(ctx.session, contact, "stage", channel.initial_stage,
                               f"渠道「{channel.name}」的初始阶段", rule_id="channel", event_id=ctx.event_id)
     contact.owner_userid = contact.owner_userid or event.userid
-    follow = store.get_or_create_follow(ctx.session, contact, event.userid)
     if event.create_time < follow.changed_at:
         return
     was_active = follow.status == store.ACTIVE
     follow.status = store.PENDING if event.half else store.ACTIVE
     follow.state, follow.changed_at, follow.lost_reason = event.state or follow.state, event.create_time, None
     follow.added_at = follow.added_at or _event_time(event)
+    contact.last_activity_at = ctx.now
     if contact.owner_userid not in _live_userids(ctx, contact.id):
         contact.owner_userid = event.userid
     if contact.lead_status == "lost":
         store.change_axis(ctx.session, contact, "lead_status", "new", f"客户重新添加了员工 {event.userid}", event_id=ctx.event_id)
         contact.nurture_stopped = None
-    contact.last_activity_at = ctx.now
     store.add_activity(ctx.session, contact.id, "added", f"添加了员工 {event.userid}（渠道：{channel.name}）",
                        event_id=ctx.event_id, detail={"userid": event.userid, "state": event.state, "half": event.half})
     ctx.session.flush()
     if event.welcome_code:  # even if reconciliation recorded the relation first: the code's deadline decides
         ctx.record(welcome_action(ctx.services, event, ctx.received_at, contact.id))
-    ctx.record(effects.fetch_contact(event.external_userid, contact.id, f"event{ctx.event_id}"))
+    ctx.record(effects.fetch_contact(event.external_userid, contact.id, f"event{ctx.event_id}"), contact)
     tags = [[ctx.channels.tag_group, name] for name in channel.initial_tags] if not was_active else []
-    ctx.record(effects.sync_tags(follow.id, contact.id, f"event{ctx.event_id}", tags))
+    ctx.record(effects.sync_tags(follow.id, contact.id, f"event{ctx.event_id}", tags), follow)
 
 
 @router.on("change_external_contact", "edit_external_contact")
@@ -59,7 +60,7 @@ def contact_edited(event: ContactEdited, ctx: BotContext) -> None:
     store.add_activity(ctx.session, contact.id, "edited", f"员工 {event.userid} 编辑了客户资料", event_id=ctx.event_id)
     fetched = contact.details_fetched_at
     if fetched is None or ctx.now - as_utc(fetched) >= ctx.services.settings.details_fresh_for:
-        ctx.record(effects.fetch_contact(event.external_userid, contact.id, f"event{ctx.event_id}"))
+        ctx.record(effects.fetch_contact(event.external_userid, contact.id, f"event{ctx.event_id}"), contact)
 
 
 @router.on("change_external_contact", "del_external_contact")
@@ -98,9 +99,9 @@ def transfer_failed(event: TransferFailed, ctx: BotContext) -> None:
     ctx.record(effects.app_message(event.userid, f"客户「{name}」转接失败：{why}。请跟进该客户。", f"transfer-fail:{ctx.event_id}", contact.id))
 
 
-def _contact(ctx: BotContext, event: ContactEvent, reason: str, stage: str | None = None):
+def _contact(ctx: BotContext, event: ContactEvent, reason: str, stage: str | None = None, expect_new: bool = False):
     contact, _ = store.get_or_create_contact(ctx.session, event.external_userid, stage or ctx.journey.initial_stage,
-                                             reason, ctx.event_id)
+                                             reason, ctx.event_id, expect_new)
     return contact
 
 

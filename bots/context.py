@@ -20,6 +20,7 @@ class BotContext:
     now: datetime
     received_at: datetime
     effects: list[Action] = field(default_factory=list)
+    kept: list[Any] = field(default_factory=list)
 
     @property
     def settings(self):
@@ -36,6 +37,9 @@ class BotContext:
         """Channel lookup by contact-way state."""
         return self.services.content.channels(self.session)
 
-    def record(self, effect: Action) -> None:
-        """Record an intended effect; the job stores it in the outbox and carries it out after commit."""
+    def record(self, effect: Action, *rows: Any) -> None:
+        """Record an intended effect; the job stores it in the outbox and carries it out after commit. `rows` the
+        effect reads stay loaded in the session while the context lives (its worker's reads cost no query; the
+        session's identity map holds only weak references)."""
         self.effects.append(effect)
+        self.kept.extend(rows)
