@@ -21,8 +21,9 @@ OPT_OUT_TAG = ["客户状态", "勿扰"]
 
 
 def on_messages(services, message_ids: list[int]) -> None:
-    """Archive hook: handle newly stored prospect messages, then queue their effects on the fast lane."""
-    from jobs.actions import enqueue_actions
+    """Archive hook: handle newly stored prospect messages, then carry out their alerts and tag syncs right here,
+    alerts first, as an event's worker does (jobs.actions.run_fast_actions): no queueing behind a backlog."""
+    from jobs.actions import run_fast_actions, runs_here
 
     with services.sessions() as session:
         rows = session.execute(select(ArchivedMessage).where(ArchivedMessage.id.in_(message_ids),
@@ -31,9 +32,9 @@ def on_messages(services, message_ids: list[int]) -> None:
         actions = []
         for message in rows:
             actions += handle_message(session, services, message)
-        created = outbox.store_actions(session, actions)
+        created = outbox.insert_actions(session, actions, run_here=runs_here)
         session.commit()
-    enqueue_actions(services, created)
+        run_fast_actions(services, session, created)
 
 
 def handle_message(session, services, message: ArchivedMessage) -> list:

@@ -6,13 +6,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from rq import Queue
 from sqlalchemy import select
 
 from app.archive.pull import pull_archive
 from app.content_versions import store_version
-from app.models import Activity, Contact, Delivery, Follow, LeadAlert
+from app.models import Activity, Contact, Delivery, Follow, LeadAlert, OutboxAction
 from content.calendars import DEFAULT_CALENDAR
 from jobs.lead_escalation import escalate_unacked_leads
+from jobs.queues import QUEUE_NAMES
 from jobs.nurture import plan_nurture
 from jobs.planner import SHANGHAI
 from jobs.reconcile import reconcile_contacts
@@ -92,6 +94,23 @@ def test_hot_lead_alerts_once_per_cooldown_and_escalates_when_nobody_calls(world
     acked = world.client.post(f"/api/leads/{alert.id}/ack", headers=AUTH, json={"by": "zhangsan"}).get_json()
     assert acked["acked_by"] == "zhangsan" and world.client.get("/api/leads?open=1", headers=AUTH).get_json()["leads"] == []
     assert world.client.post("/api/leads/999/ack", headers=AUTH, json={"by": "x"}).status_code == 404
+
+
+def test_the_pull_itself_alerts_sales_and_syncs_the_stage_tag_with_no_job_left_queued(world):
+    [ext] = prospects(world, 1)
+    world.state.record_message(ext, "zhangsan", "你们这个系统一年多少钱？")
+    pull_archive(world.services)
+    assert [m["msgtype"] for m in world.state.app_messages_for("zhangsan")] == ["textcard"]
+    assert len(world.state.robot_messages("sandbox-robot-key")) == 1
+    lead = contact(world, ext)
+    with world.services.sessions() as session:
+        follow = session.execute(select(Follow).where(Follow.contact_id == lead.id)).scalar_one()
+        actions = session.execute(select(OutboxAction.kind, OutboxAction.status)
+                                  .where(OutboxAction.contact_id == lead.id, OutboxAction.kind != "fetch_contact")).all()
+    assert {kind for kind, _ in actions} >= {"app_message", "robot_alert", "sync_tags"}
+    assert {status for _, status in actions} == {"done"}
+    stage_tags = {world.state.tags[t].name for t in world.state.tags_of(ext, follow.userid)}
+    assert "选择产品" in stage_tags and sum(len(Queue(q, connection=world.redis)) for q in QUEUE_NAMES) == 0
 
 
 def test_negated_price_talk_is_not_a_hot_lead(world):
