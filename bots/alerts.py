@@ -1,13 +1,14 @@
 """Hot-lead alerts that explain themselves: who, from where, how far along, what they said, what to do next."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Contact, Delivery, LeadAlert, utcnow
 from bots.effects import Action
+from app.models.base import as_utc
 
 FAST = "welcome"  # the fast lane every worker serves first
 NEXT_STEP = {
@@ -27,7 +28,7 @@ INTENT_NAMES = {"pricing": "询价", "purchase": "采购", "demo": "要演示", 
 def explain(session: Session, contact: Contact, journey, channels, intent: str, texts: list[str],
             reasons: list[str], now: datetime) -> dict:
     """The facts sales needs to act on an alert, in one dictionary."""
-    created = contact.created_at if contact.created_at.tzinfo else contact.created_at.replace(tzinfo=timezone.utc)
+    created = as_utc(contact.created_at)
     touches = session.scalar(select(func.count()).select_from(Delivery).where(
         Delivery.contact_id == contact.id, Delivery.status.in_(("sent", "unconfirmed"))))
     return {

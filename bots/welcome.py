@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from app.wecom.events import ContactAdded
 from bots import effects
+from app.models.base import as_utc
 
 SAFETY = timedelta(seconds=2)
 
@@ -18,6 +19,5 @@ def welcome_action(services, event: ContactAdded, received_at: datetime, contact
     """The welcome action for an add event: the channel's message, due before the code expires."""
     channel = services.content.channels().for_state(event.state)
     event_time = datetime.fromtimestamp(event.create_time, timezone.utc)
-    received = received_at if received_at.tzinfo else received_at.replace(tzinfo=timezone.utc)
-    deadline = min(event_time, received) + services.settings.welcome_window - SAFETY
+    deadline = min(event_time, as_utc(received_at)) + services.settings.welcome_window - SAFETY
     return effects.send_welcome(event.welcome_code, channel.welcome_text, channel.welcome_attachments, contact_id, deadline)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timezone
 
 from app import inbox, outbox
 from app.models import InboxEvent, utcnow
@@ -11,6 +10,7 @@ from app.wecom.envelope import parse_flat_xml
 from app.wecom.events import parse_event
 from bots import BotContext, dispatch
 from jobs.actions import run_fast_actions, runs_here
+from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 BATCH = 20  # events per job from the relay: rq's own cost per job is a large share of a small event's
@@ -56,10 +56,10 @@ def run_events(services: Services, event_ids: list[int]) -> int:
 def _process(services: Services, session, row: InboxEvent) -> None:
     """Dispatch one claimed event and commit its effects with its done mark; then run its fast actions."""
     settings, event_id, attempts = services.settings, row.id, row.attempts
-    received_at = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=timezone.utc)
     try:
         event = parse_event(parse_flat_xml(row.payload.encode("utf-8")))
-        ctx = BotContext(session=session, services=services, event_id=event_id, now=utcnow(), received_at=received_at)
+        ctx = BotContext(session=session, services=services, event_id=event_id, now=utcnow(),
+                         received_at=as_utc(row.received_at))
         handled = dispatch(event, ctx)
         created = outbox.insert_actions(session, ctx.effects, event_id, runs_here)
         inbox.finish(session, event_id)

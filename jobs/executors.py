@@ -1,7 +1,6 @@
 """What each outbox action kind does through the gateway (one function per kind)."""
 from __future__ import annotations
 
-from datetime import timezone
 from typing import Callable
 
 from sqlalchemy import update
@@ -13,6 +12,7 @@ from app.tagbook import ensure_tag_groups, ensure_tags, store_groups
 from app.wecom.errors import WelcomeCodeUsed
 from app.wecom.results import MomentTaskCreated, MsgTemplateCreated
 from jobs.robot_digest import robot_alert
+from app.models.base import as_utc
 
 
 
@@ -122,7 +122,7 @@ def _earlier_attempt(action: OutboxAction) -> float | None:
     """When an earlier attempt of this create call may have reached WeCom (then look before creating again)."""
     if action.attempts <= 1:
         return None
-    created = action.created_at if action.created_at.tzinfo else action.created_at.replace(tzinfo=timezone.utc)
+    created = as_utc(action.created_at)
     return created.timestamp()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Protocol
 
@@ -12,6 +12,7 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 from rq.exceptions import NoSuchJobError
+from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class RedisQueues:
                 except NoSuchJobError:
                     continue
                 if enqueued_at is not None:
-                    times.append(enqueued_at if enqueued_at.tzinfo else enqueued_at.replace(tzinfo=timezone.utc))
+                    times.append(as_utc(enqueued_at))
         return min(times, default=None)
 
     def is_active(self, job_id: str) -> bool:

@@ -13,6 +13,7 @@ from app.models import Delivery, OutboxAction, utcnow
 from app.services import Services, current_services
 from app.wecom import find
 from app.wecom.errors import WeComError
+from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +83,12 @@ def recent_tasks(session: Session, kind: str, now: datetime, open_only: bool = F
 def task_created_at(action: OutboxAction) -> datetime:
     """When WeCom got the task: the executor's created_at, else when the action finished."""
     raw = (action.result or {}).get("created_at")
-    return parse_time(raw) if raw else aware(action.done_at or action.created_at)
+    return parse_time(raw) if raw else as_utc(action.done_at or action.created_at)
 
 
 def parse_time(raw: str) -> datetime:
     """Parse an ISO time written by this project (naive means UTC)."""
-    return aware(datetime.fromisoformat(raw))
-
-
-def aware(value: datetime) -> datetime:
-    """Return `value` with UTC assumed when it carries no zone (SQLite drops it)."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return as_utc(datetime.fromisoformat(raw))
 
 
 def merge_result(session: Session, action_id: int, change: Callable[[dict], dict]) -> bool:
