@@ -125,8 +125,6 @@ def main() -> None:
         base_seconds, base_cpu = drain(system, redis, start_suspended(system, redis, args.workers),
                                        lambda: queued(redis) == 0)
 
-        pids = start_suspended(system, redis, args.workers)
-
         owners: dict[str, str] = {}
         pids = start_suspended(system, redis, args.workers)
         for n in range(args.seed):
