@@ -16,6 +16,9 @@ from jobs.planner.limits import lookback_days
 from app.models.base import as_utc
 
 COUNTED = ("planned", "unconfirmed", "sent")
+VIEW_COLUMNS = (Contact.id, Contact.external_userid, Contact.owner_userid, Contact.stage, Contact.stage_entered_at,
+                Contact.lead_status, Contact.channel_state, Contact.score, Contact.name, Contact.corp_name,
+                Contact.nurture_stopped)
 IN_NURTURE = ("new", "mql")
 
 
@@ -60,17 +63,17 @@ def load_views(session: Session, journey, channels) -> list[View]:
         milestones[cid].setdefault(stage, as_utc(at))
     stage_names = {stage.key: stage.name for stage in journey.stages}
     views = []
-    rows = session.execute(select(Enrollment, Contact).join(Contact, Contact.id == Enrollment.contact_id)
-                           .where(Enrollment.exited_reason.is_(None)))
-    for enrollment, contact in rows:
+    rows = session.execute(select(Enrollment.sequence_key, Enrollment.enrolled_at, *VIEW_COLUMNS)
+                           .join(Contact, Contact.id == Enrollment.contact_id).where(Enrollment.exited_reason.is_(None)))
+    for contact in rows:  # plain rows, not ORM entities: a tick reads every enrolled contact
         channel = channels.for_state(contact.channel_state)
         views.append(View(
             contact_id=contact.id, external_userid=contact.external_userid, owner_userid=contact.owner_userid or "",
-            sequence_key=enrollment.sequence_key, enrolled_at=as_utc(enrollment.enrolled_at), stage=contact.stage,
+            sequence_key=contact.sequence_key, enrolled_at=as_utc(contact.enrolled_at), stage=contact.stage,
             stage_entered_at=as_utc(contact.stage_entered_at), lead_status=contact.lead_status,
             tags=frozenset({stage_names.get(contact.stage, contact.stage), *channel.initial_tags}),
             channel=contact.channel_state or "", score=contact.score, name=contact.name or "",
-            company=contact.corp_name or "", done_steps=frozenset(done.get((contact.id, enrollment.sequence_key), ())),
+            company=contact.corp_name or "", done_steps=frozenset(done.get((contact.id, contact.sequence_key), ())),
             opted_out=contact.nurture_stopped == "opted_out",
             hot=contact.nurture_stopped == "hot_lead" or contact.lead_status == "sql",
             milestones=milestones.get(contact.id),
