@@ -40,6 +40,12 @@ class Services:
             self._gateway = build_gateway(self.settings, self.redis)
         return self._gateway
 
+    def after_fork(self) -> None:
+        """In a forked child: leave the parent's pooled database connections and WeCom HTTP session to the parent
+        (dropped here, not closed) and open new ones on first use; redis-py does the same for itself."""
+        self.engine.dispose(close=False)
+        self._gateway = None
+
     def close(self) -> None:
         """Release connections and stop in-process workers."""
         if self.relay:

@@ -154,7 +154,7 @@ def sample_depth(system: System, redis: Redis, load: Load) -> Sample:
 
 def our_processes(system: System) -> dict[int, str]:
     """Our service's processes under this one: gunicorn master and workers, rq workers (and the rq scheduler
-    process each forks), `scrm scheduler`."""
+    process each forks; not the short-lived work horses of forked jobs), `scrm scheduler`."""
     workers = {proc.pid for proc in system.workers}
     schedulers = {proc.pid for proc in system.schedulers}
     found = {}
@@ -165,9 +165,18 @@ def our_processes(system: System) -> dict[int, str]:
             found[pid] = "rq worker"
         elif pid in schedulers:
             found[pid] = "scheduler"
-        elif "app.cli worker" in command:
+        elif "app.cli worker" in command and not work_horse(pid):
             found[pid] = "rq scheduler"
     return found
+
+
+def work_horse(pid: int) -> bool:
+    """Whether a worker's child is a work horse running one forked job (it leads its own process group, and ends
+    with its job), or gone."""
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return True
 
 
 def cpu_by_group(processes: dict[int, str]) -> dict[str, dict[int, float]]:

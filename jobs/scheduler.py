@@ -5,6 +5,7 @@ import logging
 import signal
 import threading
 from datetime import timedelta
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -51,7 +52,7 @@ class Ticker:
                     planned.append(run_id)
             session.commit()
         for run_id in planned:
-            self._enqueue(run_id)
+            self._enqueue(run_id, job.entry)
         return planned
 
     def recover(self) -> int:
@@ -59,16 +60,17 @@ class Ticker:
         if not self.lock.holds():
             return 0
         with self.services.sessions() as session:
-            ids = unstarted_runs(session, LOST_ENQUEUE_AFTER)
+            runs = unstarted_runs(session, LOST_ENQUEUE_AFTER)
         count = 0
-        for run_id in ids:
+        for run_id, name in runs:
             if not self.services.queues.is_active(f"sched-{run_id}"):
-                count += self._enqueue(run_id)
+                job = self.jobs.get(name)  # a run of a job no longer in the table fails in run_slot, visibly
+                count += self._enqueue(run_id, job.entry if job else run_scheduled)
         return count
 
-    def _enqueue(self, run_id: int) -> bool:
+    def _enqueue(self, run_id: int, entry: Callable[[int], None]) -> bool:
         try:
-            return self.services.queues.enqueue(QUEUE, run_scheduled, run_id, job_id=f"sched-{run_id}")
+            return self.services.queues.enqueue(QUEUE, entry, run_id, job_id=f"sched-{run_id}")
         except RedisError:
             log.warning("cannot enqueue scheduled run %s; recovery retries it", run_id)
             return False

@@ -34,6 +34,12 @@ class Scheduled:
     interval: timedelta
     anchor: datetime = UNIX_EPOCH
     catch_up: int = 1
+    isolated: bool = False  # holds data in proportion to the contact base: run in a forked work horse
+
+    @property
+    def entry(self) -> Callable[[int], None]:
+        """The rq entry point for one of its runs (`scrm worker` forks for `run_isolated`)."""
+        return run_isolated if self.isolated else run_scheduled
 
     @property
     def nightly(self) -> bool:
@@ -53,11 +59,12 @@ def schedule_table(settings: Settings) -> tuple[Scheduled, ...]:
         Scheduled("moment_interactions", "jobs.moment_interactions.poll_interactions_job", timedelta(minutes=30)),
         Scheduled("remind_unconfirmed", "jobs.reminders.remind_job", timedelta(minutes=15)),
         Scheduled("escalate_unconfirmed", "jobs.reminders.escalate_job", timedelta(minutes=15)),
-        Scheduled("nurture", "jobs.nurture.nurture_job", timedelta(minutes=settings.nurture_interval_minutes)),
+        Scheduled("nurture", "jobs.nurture.nurture_job", timedelta(minutes=settings.nurture_interval_minutes),
+                  isolated=True),
         Scheduled("escalate_leads", "jobs.lead_escalation.escalate_leads_job", timedelta(minutes=5)),
         Scheduled("pull_archive", "app.archive.pull.pull_archive_job", timedelta(minutes=1)),
-        Scheduled("nightly_reconcile", "jobs.reconcile.reconcile_job", DAY, nightly),
-        Scheduled("nightly_inactivity", "jobs.inactivity.inactivity_job", DAY, nightly),
+        Scheduled("nightly_reconcile", "jobs.reconcile.reconcile_job", DAY, nightly, isolated=True),
+        Scheduled("nightly_inactivity", "jobs.inactivity.inactivity_job", DAY, nightly, isolated=True),
         Scheduled("nightly_prune_runs", "jobs.ticks.prune_job", DAY, nightly),
     )
 
@@ -100,17 +107,23 @@ def claim_slot(session: Session, name: str, due_at: datetime, epoch: int) -> int
     }, ["name", "due_at"], ScheduleRun.id)
 
 
-def unstarted_runs(session: Session, older_than: timedelta, now: datetime | None = None, limit: int = 100) -> list[int]:
-    """Ids of runs planned but never started (a lost enqueue), oldest first."""
+def unstarted_runs(session: Session, older_than: timedelta, now: datetime | None = None,
+                   limit: int = 100) -> list[tuple[int, str]]:
+    """(id, job name) of runs planned but never started (a lost enqueue), oldest first."""
     cutoff = (now or utcnow()) - older_than
-    return list(session.execute(
-        select(ScheduleRun.id).where(ScheduleRun.status == "planned", ScheduleRun.planned_at < cutoff)
-        .order_by(ScheduleRun.id).limit(limit)
-    ).scalars())
+    return [tuple(row) for row in session.execute(
+        select(ScheduleRun.id, ScheduleRun.name).where(ScheduleRun.status == "planned", ScheduleRun.planned_at < cutoff)
+        .order_by(ScheduleRun.id).limit(limit))]
 
 
 def run_scheduled(run_id: int) -> None:
     """rq entry point: run one planned slot's job and record how it ended."""
+    run_slot(current_services(), run_id)
+
+
+def run_isolated(run_id: int) -> None:
+    """rq entry point for a job whose memory grows with the data: the same as `run_scheduled`, but `scrm worker`
+    runs it in a forked work horse, so what it held goes back to the OS when it ends."""
     run_slot(current_services(), run_id)
 
 

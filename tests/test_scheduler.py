@@ -65,7 +65,7 @@ def test_tick_plans_due_slots_once_and_enqueues_their_ids(services, redis):
     planned = tick.tick("nightly_reconcile")
     assert len(planned) == 1 and tick.tick("nightly_reconcile") == []
     job = Job.fetch(f"sched-{planned[0]}", connection=redis)
-    assert job.func_name == "jobs.ticks.run_scheduled" and job.args == (planned[0],) and job.origin == "default"
+    assert job.func_name == "jobs.ticks.run_isolated" and job.args == (planned[0],) and job.origin == "default"
     [row] = runs(services.sessions)
     assert row.name == "nightly_reconcile" and row.epoch == tick.lock.epoch
 
@@ -107,7 +107,8 @@ def test_recover_requeues_a_lost_enqueue(services, redis, monkeypatch):
         [run_id] = tick.tick("sweep_outbox")
     assert not redis.exists(f"rq:job:sched-{run_id}")
     with services.sessions() as session:
-        assert unstarted_runs(session, timedelta(0), datetime.now(timezone.utc) + timedelta(seconds=1)) == [run_id]
+        assert unstarted_runs(session, timedelta(0), datetime.now(timezone.utc) + timedelta(seconds=1)) == [
+            (run_id, "sweep_outbox")]
     assert tick.recover() == 0
     with services.sessions() as session:
         session.get(ScheduleRun, run_id).planned_at = datetime.now(timezone.utc) - timedelta(minutes=5)
