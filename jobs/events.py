@@ -14,6 +14,7 @@ from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 BATCH = 20  # events per job from the relay: rq's own cost per job is a large share of a small event's
+EVENT_QUEUES = ("welcome", "callbacks")  # events with a deadline (the fast lane), then the others
 
 
 def process_event(event_id: int) -> None:
@@ -85,7 +86,7 @@ def _retry_alone(services: Services, event_id: int, attempts: int) -> None:
 def enqueue_events(services: Services, items: list[tuple[int, bool]]) -> None:
     """Queue freshly stored events: those with a deadline (`fast_lane`) on `welcome`, the others on `callbacks`;
     one job per event, or per batch of up to BATCH when the relay hands over several at once."""
-    for queue, fast in (("welcome", True), ("callbacks", False)):
+    for queue, fast in zip(EVENT_QUEUES, (True, False)):
         ids = [event_id for event_id, on_fast_lane in items if on_fast_lane is fast]
         batches = [ids[n:n + BATCH] for n in range(0, len(ids), BATCH)]
         singles = [((batch[0],), f"evt-{batch[0]}") for batch in batches if len(batch) == 1]

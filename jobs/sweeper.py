@@ -8,9 +8,7 @@ from redis.exceptions import RedisError
 
 from app import inbox
 from app.services import Services, current_services
-from jobs.events import enqueue_event
-
-EVENT_QUEUES = ("welcome", "callbacks")
+from jobs.events import EVENT_QUEUES, enqueue_event
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,9 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
 from app.models import InboxEvent
+from jobs.events import EVENT_QUEUES
 from tests.callbacks import post_event, sample_xml
 from tests.conftest import ADMIN_TOKEN
-
-
-EVENT_QUEUES = ("welcome", "callbacks")
 
 
 def queued(redis) -> dict[str, list[str]]:
