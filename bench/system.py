@@ -163,13 +163,14 @@ def bench_database(admin_url: str, redis_url: str, prefix: str = "scrm_bench") -
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time a process has used, in seconds (None when it is gone)."""
+    """User plus system CPU time a process has used, with that of the children it has waited for (an rq
+    worker's work horses), in seconds (None when it is gone)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[n]) for n in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
 
 
 def service_pids() -> dict[str, list[int]]:

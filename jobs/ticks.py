@@ -149,6 +149,14 @@ def run_slot(services: Services, run_id: int, resolve: Callable[[str], Callable[
         return "done"
 
 
+def record_killed(services: Services, run_id: int, why: str) -> None:
+    """Fail a run whose process died under it (it stays `running` otherwise); a finished run is left alone."""
+    with services.sessions() as session:
+        session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id, ScheduleRun.status == "running")
+                        .values(status="failed", finished_at=utcnow(), error=why[:ERROR_CHARS]))
+        session.commit()
+
+
 def import_target(path: str) -> Callable[[], object]:
     """Import "package.module.function" (jobs written by other modules are named, not imported here)."""
     module, _, attr = path.rpartition(".")

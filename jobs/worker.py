@@ -8,16 +8,18 @@ import threading
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
+from rq.exceptions import DeserializationError
 from rq.job import Job
 from rq.queue import Queue
 from rq.worker import WorkerStatus
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.metrics.actions import count_job_failure
+from app.metrics.actions import count_job_failure, count_killed_horse
 from app.services import build_services, current_services, install
 from app.settings import Settings
 from jobs.queues import QUEUE_NAMES, RedisQueues
 from jobs.sweeper import sweep_inbox
+from jobs.ticks import record_killed
 
 log = logging.getLogger(__name__)
 FORKED_ENTRIES = frozenset({"jobs.ticks.run_isolated"})
@@ -31,8 +33,11 @@ class ScrmWorker(Worker):
     """
 
     def forks(self, job: Job) -> bool:
-        """Whether this job runs in a forked work horse."""
-        return job.func_name in FORKED_ENTRIES
+        """Whether this job runs in a forked work horse (one rq cannot load fails in place, as before)."""
+        try:
+            return job.func_name in FORKED_ENTRIES
+        except DeserializationError:
+            return False
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         if self.forks(job):
@@ -47,16 +52,32 @@ class ScrmWorker(Worker):
             return super().get_heartbeat_ttl(job)
         return SimpleWorker.get_heartbeat_ttl(self, job)  # no heartbeat while a job runs in this process
 
-    def main_work_horse(self, job: Job, queue: Queue) -> None:
-        current_services().after_fork()
-        super().main_work_horse(job, queue)
+    def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        if self.horse_pid:  # with no horse, rq's stop-job command would signal the worker's own process group
+            super().kill_horse(sig)
+
+    def wait_for_horse(self):
+        if not self.horse_pid:  # waitpid(0) would reap any child, the rq scheduler process included
+            return None, None, None
+        return super().wait_for_horse()
 
     def perform_job(self, job: Job, queue: Queue) -> bool:
+        if not self.is_horse:
+            return super().perform_job(job, queue)
+        services = current_services()
+        services.after_fork()
         try:
             return super().perform_job(job, queue)
-        finally:
-            if self.is_horse:  # the horse exits next: say goodbye to the database rather than drop the sockets
-                current_services().engine.dispose()
+        finally:  # the horse exits next: say goodbye to the database rather than drop the sockets
+            services.engine.dispose()
+
+
+def horse_killed(job: Job, retpid: int, ret_val: int, rusage) -> None:
+    """A work horse died without finishing its job (OOM killer, SIGKILL): count it, and fail the scheduled run it
+    was running (rq retries the job; a later attempt records its own outcome)."""
+    count_killed_horse(job)
+    if job.func_name in FORKED_ENTRIES and job.args:
+        record_killed(current_services(), job.args[0], f"work horse ended with wait status {ret_val}")
 
 
 def run_worker(settings: Settings, queues: tuple[str, ...] | None = None, burst: bool = False) -> bool:
@@ -76,7 +97,7 @@ def run_worker(settings: Settings, queues: tuple[str, ...] | None = None, burst:
         except SQLAlchemyError as exc:  # the scheduler's sweeps catch up; a worker must start without the database
             log.warning("worker start-up sweep skipped: database unavailable (%s)", type(exc).__name__)
         worker = ScrmWorker([services.queues.queue(name) for name in names], connection=services.redis,
-                            exception_handlers=[count_job_failure])
+                            exception_handlers=[count_job_failure], work_horse_killed_handler=horse_killed)
         log.info("worker listening on %s", ", ".join(names))
         try:
             return worker.work(burst=burst, with_scheduler=True)

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import os
+import signal
+from datetime import datetime, timezone
 
+from prometheus_client import REGISTRY
 from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select, text
 
 from app.models import ScheduleRun
 from app.services import current_services
-from jobs.worker import run_worker
+from jobs.ticks import claim_slot, run_slot
+from jobs.worker import ScrmWorker, run_worker
 from tests.test_scheduler import ticker
 
 PIDS = "scrm:test:worker-pids"
@@ -26,6 +30,11 @@ def note_pid(tag: str) -> None:
 def note_pid_apart(tag: str) -> None:
     """The same job under a name the test marks as forked."""
     note_pid(tag)
+
+
+def die_in_slot(run_id: int) -> None:
+    """A scheduled run whose process is killed in the middle (as the OOM killer would)."""
+    run_slot(current_services(), run_id, resolve=lambda target: lambda: os.kill(os.getpid(), signal.SIGKILL))
 
 
 def ran(redis) -> dict[str, int]:
@@ -58,3 +67,25 @@ def test_a_nurture_tick_runs_forked_and_records_its_run(services, redis):
         statuses = dict(session.execute(select(ScheduleRun.id, ScheduleRun.status)).all())
     assert statuses == {run_id: "done", sweep_id: "done"}
     assert job.get_status(refresh=True) == JobStatus.FINISHED
+
+
+def test_a_killed_work_horse_fails_its_run_and_counts_as_a_job_failure(services, redis, monkeypatch):
+    monkeypatch.setattr("jobs.worker.FORKED_ENTRIES", frozenset({f"{__name__}.die_in_slot"}))
+    with services.sessions() as session:
+        run_id = claim_slot(session, "nurture", datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc), epoch=1)
+        session.commit()
+    labels = {"queue": "default", "exception": "WorkHorseKilled"}
+    before = REGISTRY.get_sample_value("scrm_job_failures_total", labels) or 0.0
+    job = Queue("default", connection=redis).enqueue(die_in_slot, run_id, job_id="dies")
+    run_worker(services.settings, ("default",), burst=True)
+    with services.sessions() as session:
+        run = session.get(ScheduleRun, run_id)
+        assert run.status == "failed" and "wait status" in run.error
+    assert job.get_status(refresh=True) == JobStatus.FAILED
+    assert REGISTRY.get_sample_value("scrm_job_failures_total", labels) == before + 1
+
+
+def test_with_no_work_horse_stopping_one_signals_nothing(redis):
+    worker = ScrmWorker([Queue("welcome", connection=redis)], connection=redis)
+    worker.kill_horse()  # rq's stop-job command does this for a job running in the worker's own process
+    assert worker.wait_for_horse() == (None, None, None)

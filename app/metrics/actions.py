@@ -37,3 +37,8 @@ def count_job_failure(job, exc_type, exc_value, traceback) -> bool:
     """rq exception handler: count the failed job by queue and exception class, then let rq go on handling it."""
     JOB_FAILURES.labels(job.origin or "unknown", getattr(exc_type, "__name__", "Exception")).inc()
     return True
+
+
+def count_killed_horse(job) -> None:
+    """Count a job whose forked work horse died before it could report (rq runs no exception handler then)."""
+    JOB_FAILURES.labels(job.origin or "unknown", "WorkHorseKilled").inc()
