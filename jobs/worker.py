@@ -77,7 +77,10 @@ def horse_killed(job: Job, retpid: int, ret_val: int, rusage) -> None:
     was running (rq retries the job; a later attempt records its own outcome)."""
     count_killed_horse(job)
     if job.func_name in FORKED_ENTRIES and job.args:
-        record_killed(current_services(), job.args[0], f"work horse ended with wait status {ret_val}")
+        try:
+            record_killed(current_services(), job.args[0], f"work horse ended with wait status {ret_val}")
+        except SQLAlchemyError as exc:  # the worker goes on; the run stays `running` until a retry settles it
+            log.warning("cannot record the killed run %s: %s", job.args[0], type(exc).__name__)
 
 
 def run_worker(settings: Settings, queues: tuple[str, ...] | None = None, burst: bool = False) -> bool:
