@@ -152,9 +152,7 @@ def run_slot(services: Services, run_id: int, resolve: Callable[[str], Callable[
 def record_killed(services: Services, run_id: int, why: str) -> None:
     """Fail a run whose process died under it (it stays `running` otherwise); a finished run is left alone."""
     with services.sessions() as session:
-        session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id, ScheduleRun.status == "running")
-                        .values(status="failed", finished_at=utcnow(), error=why[:ERROR_CHARS]))
-        session.commit()
+        _settle(session, run_id, "failed", only_from="running", finished_at=utcnow(), error=why[:ERROR_CHARS])
 
 
 def import_target(path: str) -> Callable[[], object]:
@@ -178,7 +176,11 @@ def prune_runs(services: Services, before: datetime) -> int:
         return result.rowcount
 
 
-def _settle(session: Session, run_id: int, status: str, **values: object) -> None:
+def _settle(session: Session, run_id: int, status: str, only_from: str | None = None, **values: object) -> None:
+    """Set the run's status and values (only while its status is `only_from`, when given) and commit."""
     session.rollback()
-    session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id).values(status=status, **values))
+    query = update(ScheduleRun).where(ScheduleRun.id == run_id)
+    if only_from is not None:
+        query = query.where(ScheduleRun.status == only_from)
+    session.execute(query.values(status=status, **values))
     session.commit()

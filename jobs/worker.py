@@ -76,7 +76,7 @@ def horse_killed(job: Job, retpid: int, ret_val: int, rusage) -> None:
     """A work horse died without finishing its job (OOM killer, SIGKILL): count it, and fail the scheduled run it
     was running (rq retries the job; a later attempt records its own outcome)."""
     count_killed_horse(job)
-    if job.func_name in FORKED_ENTRIES and job.args:
+    if job.args:  # every forked entry is a scheduled run's, called with the run id
         try:
             record_killed(current_services(), job.args[0], f"work horse ended with wait status {ret_val}")
         except SQLAlchemyError as exc:  # the worker goes on; the run stays `running` until a retry settles it
