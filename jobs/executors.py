@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.contacts import ACTIVE, add_activity
 from app.models import Contact, Delivery, Follow, OutboxAction, utcnow
 from app.tagbook import ensure_tag_groups, ensure_tags, store_groups
-from app.wecom.errors import WelcomeCodeUsed
+from app.wecom.errors import InvalidTag, WelcomeCodeUsed
 from app.wecom.results import MomentTaskCreated, MsgTemplateCreated
 from jobs.robot_digest import robot_alert
 from app.models.base import as_utc
@@ -52,12 +52,21 @@ def sync_tags(services, session: Session, action: OutboxAction) -> dict:
     wanted = {journey.tag_group: list(stage_names)}
     for group, names in extra.items():
         wanted.setdefault(group, []).extend(names)
-    ids = ensure_tag_groups(session, services, wanted)
-    stage_ids = {name: ids[journey.tag_group][name] for name in stage_names}
     target = journey.stage(contact.stage).name
-    add = [stage_ids[target]] + [ids[group][name] for group, names in extra.items() for name in dict.fromkeys(names)]
-    remove = [tag_id for name, tag_id in stage_ids.items() if name != target]
-    services.gateway.mark_tag(follow.userid, contact.external_userid, add=add, remove=remove)
+
+    def mark() -> list[str]:
+        ids = ensure_tag_groups(session, services, wanted)
+        stage_ids = {name: ids[journey.tag_group][name] for name in stage_names}
+        add = [stage_ids[target]] + [ids[group][name] for group, names in extra.items() for name in dict.fromkeys(names)]
+        remove = [tag_id for name, tag_id in stage_ids.items() if name != target]
+        services.gateway.mark_tag(follow.userid, contact.external_userid, add=add, remove=remove)
+        return add
+
+    try:
+        add = mark()
+    except InvalidTag:  # a tag we know was deleted in WeCom without reaching us: reload the catalogue, once
+        store_groups(session, services.gateway.list_corp_tags(), complete=True)
+        add = mark()
     add_activity(session, contact.id, "tags", f"企业微信标签已同步：阶段「{target}」", detail={"added": add, "userid": follow.userid})
     return {"stage": contact.stage, "added": add}
 

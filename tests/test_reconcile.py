@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from app import inbox
 from app.content_store import ContentStore
 from app.models import Activity, Contact, Follow, OutboxAction, StageChange
+from app.outbox import store_actions
+from bots.effects import sync_tags
 from app.sandbox import SandboxConfig, SandboxServer
 from app.services import build_services
 from app.wecom.envelope import Envelope, parse_flat_xml
@@ -207,6 +209,24 @@ def test_drifted_stage_tags_get_a_sync_tags_action_and_end_with_exactly_one(sand
     assert stage_tags_on(state, bare, bare_user) == {"需求萌生"}
     assert stage_tags_on(state, doubled, doubled_user) == {JOURNEY.stage(doubled_stage).name}
     assert reconcile_contacts(services).tags_repaired == 0
+
+
+def test_a_tag_sync_after_a_stage_tag_was_deleted_in_wecom_without_a_callback_creates_it_again(sandbox, services):
+    state = sandbox.state
+    missed = add_missed(state)
+    reconcile_contacts(services)
+    run_held(services)
+    [gone] = [tag.id for tag in state.tags.values() if tag.name == "续约增购"]
+    state.del_corp_tag({"tag_id": [gone]}, emit=False)
+    (bare, (_, bare_user, _)), *_ = missed.items()
+    with services.sessions() as session:
+        follow = session.execute(select(Follow).join(Contact, Contact.id == Follow.contact_id)
+                                 .where(Contact.external_userid == bare)).scalar_one()
+        [(action_id, _)] = store_actions(session, [sync_tags(follow.id, follow.contact_id, "stage-check")])
+        session.commit()
+    assert run_action(services, action_id) == "done"
+    assert stage_tags_on(state, bare, bare_user) == {"需求萌生"}
+    assert [tag.id for tag in state.tags.values() if tag.name == "续约增购"] not in ([], [gone])
 
 
 def test_scrm_sync_contacts_prints_the_report(sandbox, database_url, tmp_path):
