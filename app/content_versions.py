@@ -84,6 +84,14 @@ def active_version(session: Session) -> ContentVersion | None:
 def diff(old: Calendar, new: Calendar) -> list[str]:
     """Describe what changed between two calendars, step by step."""
     lines: list[str] = []
+    old_seqs, new_seqs = {s.key: s for s in old.sequences}, {s.key: s for s in new.sequences}
+    lines += [f"- removed sequence {key}" for key in sorted(old_seqs.keys() - new_seqs.keys())]
+    lines += [f"+ added sequence {key}" for key in sorted(new_seqs.keys() - old_seqs.keys())]
+    for key in sorted(old_seqs.keys() & new_seqs.keys()):
+        changed = [name for name in ("name", "enroll", "exits", "starts_on", "cycle_days")
+                   if getattr(old_seqs[key], name) != getattr(new_seqs[key], name)]
+        if changed:
+            lines.append(f"~ changed sequence {key}: {', '.join(changed)}")
     old_steps = {(s.key, st.id): st for s in old.sequences for st in s.steps}
     new_steps = {(s.key, st.id): st for s in new.sequences for st in s.steps}
     for key in sorted(old_steps.keys() - new_steps.keys()):

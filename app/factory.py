@@ -2,19 +2,26 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import Flask, jsonify
 
 from app import request_guards
 from app.services import Services, build_services, install
 from app.settings import Settings
+from jobs.queues import InlineQueues
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the web app and the process's Services from settings (environment by default)."""
     settings = settings or (services.settings if services else Settings())
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    own_services = services is None
     services = install(services or build_services(settings))
+    if own_services and isinstance(services.queues, InlineQueues):
+        from jobs.sweeper import sweep_unfinished
+
+        services.queues.every(services.settings.sweep_interval_seconds, partial(sweep_unfinished, services))
     app = Flask(__name__)
     app.extensions["scrm"] = services
     request_guards.install(app, services.settings)

@@ -30,6 +30,7 @@ class Services:
     content: ContentStore = field(default_factory=ContentStore)
     extras: dict[str, Any] = field(default_factory=dict)
     _gateway: Any = None
+    closed: bool = False
 
     @property
     def gateway(self):
@@ -47,11 +48,14 @@ class Services:
         self._gateway = None
 
     def close(self) -> None:
-        """Release connections and stop in-process workers."""
+        """Release connections and stop in-process workers (a second call does nothing)."""
+        if self.closed:
+            return
+        self.closed = True
         if self.relay:
             self.relay.wait_idle()
         if isinstance(self.queues, InlineQueues):
-            self.queues.shutdown()
+            self.queues.shutdown(drain=True)
         if self._gateway is not None:
             self._gateway.close()
         self.engine.dispose()
@@ -82,6 +86,18 @@ def install(services: Services) -> Services:
     global _current
     _current = services
     return services
+
+
+def installed() -> Services | None:
+    """Return the process's current Services, if any."""
+    return _current
+
+
+def uninstall() -> Services | None:
+    """Forget the process's current Services (the caller closes it) and return it."""
+    global _current
+    left, _current = _current, None
+    return left
 
 
 def current_services() -> Services:

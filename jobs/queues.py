@@ -1,11 +1,12 @@
 """Job queues: rq over Redis in production, a small in-process executor for the embedded demo."""
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 import threading
 import time
 from datetime import datetime, timedelta
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Protocol
 
 from redis import Redis
@@ -101,36 +102,59 @@ class RedisQueues:
 
 
 class InlineQueues:
-    """In-process queues for the embedded demo: a thread pool, retries on timers."""
+    """In-process queues for the embedded default: daemon worker threads, retries on timers.
 
-    def __init__(self, retry_intervals: tuple[int, ...], workers: int = 4) -> None:
+    A process that stops finishes the jobs it is running (for a few seconds at most) and drops those still waiting:
+    their inbox and outbox rows stay unfinished and the sweep (`every`) queues them again, here or in the next
+    process. The standard library's thread pool would instead run every waiting job before the interpreter exits.
+    """
+
+    def __init__(self, retry_intervals: tuple[int, ...], workers: int = 4, stop_grace: float = 5.0) -> None:
         self.retry_intervals = retry_intervals
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inline-job")
+        self.stop_grace = stop_grace
+        self._work: queue.SimpleQueue[tuple[str, Callable, tuple, int] | None] = queue.SimpleQueue()
+        self._stopping = threading.Event()
         self._active: set[str] = set()
         self._holds: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self.failed: list[tuple[str, str]] = []
+        self._threads = [threading.Thread(target=self._serve, name=f"inline-job-{n}", daemon=True)
+                         for n in range(workers)]
+        for thread in self._threads:
+            thread.start()
+        atexit.register(self.shutdown)
 
     def enqueue(self, queue: str, func: Callable, *args, job_id: str | None = None) -> bool:
-        """Run the job on the pool; a job id already in flight is left alone."""
+        """Run the job on a worker thread; a job id already in flight is left alone."""
         key = job_id or f"{func.__name__}:{args}"
         with self._lock:
-            if key in self._active:
+            if self._stopping.is_set() or key in self._active:
                 return False
             self._active.add(key)
-        self._pool.submit(self._run, key, func, args, 0)
+        self._work.put((key, func, args, 0))
         return True
 
     def enqueue_many(self, queue: str, func: Callable, calls: list[tuple[tuple, str]]) -> None:
-        """Run each job on the pool."""
+        """Run each job on a worker thread."""
         for args, job_id in calls:
             self.enqueue(queue, func, *args, job_id=job_id)
 
     def enqueue_in(self, queue: str, delay: float, func: Callable, *args, job_id: str | None = None) -> None:
-        """Run the job on the pool after `delay` seconds."""
-        timer = threading.Timer(delay, lambda: self.enqueue(queue, func, *args, job_id=job_id))
-        timer.daemon = True
-        timer.start()
+        """Run the job on a worker thread after `delay` seconds."""
+        self._later(delay, lambda: self.enqueue(queue, func, *args, job_id=job_id))
+
+    def every(self, seconds: float, func: Callable[[], object]) -> None:
+        """Call `func` now and then every `seconds` on a timer thread until the queues stop (the in-process sweep)."""
+        def run() -> None:
+            while not self._stopping.is_set():
+                try:
+                    func()
+                except Exception as exc:  # noqa: BLE001 - a failed sweep is retried at the next interval
+                    log.warning("periodic %s failed: %s", getattr(func, "__name__", "job"), type(exc).__name__)
+                self._stopping.wait(seconds)
+
+        threading.Thread(target=run, name="inline-every", daemon=True).start()
 
     def hold(self, name: str, seconds: float) -> bool:
         """Take `name` in this process for `seconds`."""
@@ -142,7 +166,7 @@ class InlineQueues:
             return True
 
     def oldest_waiting(self, queues: tuple[str, ...]) -> datetime | None:
-        """None: the in-process pool does not expose its waiting jobs."""
+        """None: the in-process queue does not expose its waiting jobs."""
         return None
 
     def is_active(self, job_id: str) -> bool:
@@ -150,22 +174,49 @@ class InlineQueues:
         with self._lock:
             return job_id in self._active
 
+    def _later(self, delay: float, call: Callable[[], object]) -> None:
+        timer = threading.Timer(delay, call)
+        timer.daemon = True
+        timer.start()
+
+    def _serve(self) -> None:
+        while (item := self._work.get()) is not None and not self._stopping.is_set():
+            self._run(*item)
+
     def _run(self, key: str, func: Callable, args: tuple, attempt: int) -> None:
         try:
             func(*args)
         except Exception as exc:  # noqa: BLE001 - every failure is retried or recorded
-            if attempt < len(self.retry_intervals):
+            if attempt < len(self.retry_intervals) and not self._stopping.is_set():
                 delay = self.retry_intervals[attempt]
                 log.warning("job %s failed (attempt %d), retrying in %ss: %s", key, attempt + 1, delay, type(exc).__name__)
-                timer = threading.Timer(delay, lambda: self._pool.submit(self._run, key, func, args, attempt + 1))
-                timer.daemon = True
-                timer.start()
+                self._later(delay, lambda: self._work.put((key, func, args, attempt + 1)))
                 return
             log.error("job %s failed for good: %s", key, type(exc).__name__)
             self.failed.append((key, type(exc).__name__))
         with self._lock:
             self._active.discard(key)
+            if not self._active:
+                self._idle.notify_all()
 
-    def shutdown(self) -> None:
-        """Wait for running jobs and stop the pool."""
-        self._pool.shutdown(wait=True, cancel_futures=False)
+    def wait_idle(self) -> None:
+        """Block until no job is queued, running or waiting for a retry."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._active)
+
+    def shutdown(self, drain: bool = False) -> None:
+        """Stop taking jobs, give running ones up to `stop_grace` seconds and drop those still waiting.
+
+        With `drain` (a command that closes its services when done), first run every job already queued.
+        """
+        if self._stopping.is_set():
+            return
+        if drain:
+            self.wait_idle()
+        self._stopping.set()
+        atexit.unregister(self.shutdown)
+        for _ in self._threads:
+            self._work.put(None)
+        deadline = time.monotonic() + self.stop_grace
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))

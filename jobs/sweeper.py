@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 from app import inbox
 from app.services import Services, current_services
 from jobs.events import EVENT_QUEUES, enqueue_event
+from jobs.outbox_sweeper import sweep_outbox
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,11 @@ log = logging.getLogger(__name__)
 def sweep() -> int:
     """rq/scheduler entry point: re-enqueue stale inbox events."""
     return sweep_inbox(current_services())
+
+
+def sweep_unfinished(services: Services) -> int:
+    """Re-enqueue stale inbox events and outbox actions (the embedded default's in-process sweep)."""
+    return sweep_inbox(services) + sweep_outbox(services)
 
 
 def sweep_inbox(services: Services, pending_after: int = 30) -> int:

@@ -9,7 +9,7 @@ from app.archive.store import cursor_of
 from app.models import ArchivedMessage
 from app.sandbox import SandboxServer
 from app.services import Services, build_services
-from tests.conftest import make_settings
+from tests.settings import make_settings
 
 
 def archive_services(database_url: str, sandbox: SandboxServer, versions: list[int] | None = None) -> Services:

@@ -4,22 +4,29 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
 
+import app.services as process_services
 from app.db import make_engine, upgrade
 from app.factory import create_app
 from app.models import Base
+from app.sandbox import SandboxConfig, SandboxServer
 from app.services import build_services
-from app.settings import Settings
+from app.wecom.gateway import Gateway
+from app.wecom.ratelimit import RateLimits
+from tests.console_world import ConsoleWorld, start_console_world, stop_console_world
+from tests.gateway_helpers import CORP_ID, FAST_RETRY, SECRET
+from tests.redis_claim import claim_empty_database
+from tests.settings import FIXTURES, make_settings
+from tests.world import World, start_world, stop_world
 
-FIXTURES = Path(__file__).parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-ADMIN_TOKEN = "test-admin-token"
+REDIS_SERVER_URL = os.environ.get("TEST_REDIS_SERVER", "redis://127.0.0.1:6379")
 
 
 @pytest.fixture(scope="session")
@@ -29,27 +36,32 @@ def vectors() -> dict:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """A real Redis database reserved for tests."""
-    client = Redis.from_url(TEST_REDIS_URL)
+def redis_url() -> Iterator[str]:
+    """A Redis database of this run's own: `TEST_REDIS_URL` when set, else an empty one claimed for the run."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
     try:
-        client.ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.fail(f"Redis is not reachable at {TEST_REDIS_URL}: run `make services` ({exc})", pytrace=False)
-    return TEST_REDIS_URL
+        claim = claim_empty_database(REDIS_SERVER_URL)
+    except Exception as exc:  # noqa: BLE001 - any failure here means the run cannot use Redis
+        pytest.fail(f"no Redis database for the tests at {REDIS_SERVER_URL}: run `make services` ({exc})",
+                    pytrace=False)
+    yield claim.url
+    claim.release()
 
 
 @pytest.fixture
-def redis(redis_url: str) -> Redis:
-    """A flushed Redis client."""
+def redis(redis_url: str) -> Iterator[Redis]:
+    """A flushed client on the run's Redis database."""
     client = Redis.from_url(redis_url)
     client.flushdb()
     yield client
     client.flushdb()
+    client.close()
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
+def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, migrated to head."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"scrm_test_{uuid.uuid4().hex[:8]}"
@@ -91,21 +103,14 @@ def pg_database(pg_url) -> str:
     return pg_url
 
 
-def make_settings(database_url: str, redis_url: str | None, **overrides) -> Settings:
-    """Settings for a test: the official vector's corp, token and key unless overridden."""
-    values = dict(
-        database_url=database_url,
-        redis_url=redis_url,
-        wecom_corp_id="wx5823bf96d3bd56c7",
-        wecom_token="QDG6eK",
-        wecom_aes_key="jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
-        scrm_admin_token=ADMIN_TOKEN,
-        job_retry_intervals=(0, 0),
-        enqueue_linger_seconds=0.0,  # tests post one callback at a time; tests/test_relay.py covers the linger
-        _env_file=None,
-    )
-    values.update(overrides)
-    return Settings(**values)
+@pytest.fixture(autouse=True)
+def no_leaked_services() -> Iterator[None]:
+    """Leave no process-wide Services behind: close any a test's app, worker or command installed and left open."""
+    before = process_services.installed()
+    yield
+    left = process_services.uninstall()
+    if left is not None and left is not before:
+        left.close()
 
 
 @pytest.fixture
@@ -129,10 +134,50 @@ def client(app):
 
 
 @pytest.fixture
-def world(database_url, redis_url, redis):
-    """The sandbox and our app wired together (tests.world); modules needing more set-up define their own."""
-    from tests.world import start_world, stop_world  # tests.world imports make_settings from here
-
-    built = start_world(database_url, redis_url, redis)
+def world(request, database_url, redis_url, redis) -> Iterator[World]:
+    """The sandbox and our app wired together; `@pytest.mark.world(...)` passes sandbox settings and set-up options
+    (see `tests.world.start_world`). Override `database_url` with indirect parametrization for one database."""
+    marker = request.node.get_closest_marker("world")
+    built = start_world(database_url, redis_url, redis, **(marker.kwargs if marker else {}))
     yield built
     stop_world(built)
+
+
+@pytest.fixture
+def cw(database_url, redis_url, redis) -> Iterator[ConsoleWorld]:
+    """The console world (tests.console_world): two teams' contacts, a real hot lead, users, the app over HTTP."""
+    built = start_console_world(database_url, redis_url, redis)
+    yield built
+    stop_console_world(built)
+
+
+@pytest.fixture
+def sb() -> Iterator[SandboxServer]:
+    """A sandbox with default settings over real HTTP."""
+    server = SandboxServer.start(SandboxConfig())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_gateway(sb: SandboxServer, redis: Redis) -> Iterator[Callable[..., Gateway]]:
+    """Build gateways on the sandbox and the test Redis; small backoffs, overridable per test."""
+    made: list[Gateway] = []
+
+    def make(**overrides: Any) -> Gateway:
+        kwargs: dict[str, Any] = dict(api_base=sb.api_base, agent_id=sb.state.config.agent_id, timeout=2.0,
+                                      redis=redis, retry=FAST_RETRY, limits=RateLimits(max_wait=0.0))
+        kwargs.update(overrides)
+        gateway = Gateway(CORP_ID, SECRET, **kwargs)
+        made.append(gateway)
+        return gateway
+
+    yield make
+    for gateway in made:
+        gateway.close()
+
+
+@pytest.fixture
+def gw(make_gateway: Callable[..., Gateway]) -> Gateway:
+    """A gateway on the sandbox with default test settings."""
+    return make_gateway()

@@ -2,7 +2,6 @@
 and the app served over real HTTP (werkzeug in a thread) for browsers and requests."""
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 
@@ -45,8 +44,6 @@ class ConsoleWorld:
 def start_console_world(database_url: str, redis_url: str, redis) -> ConsoleWorld:
     """Contacts of zhangsan (华东) and wangwu (华南) through the sandbox, each team with a hot lead; then serve."""
     world = start_world(database_url, redis_url, redis)
-    world.services.settings.archive_private_keys = json.dumps(
-        {str(v): pem for v, pem in world.state.archive_private_keys().items()})
     hot, quiet = (world.state.add_prospect("zhangsan", state="webinar_0302", emit=False)["external_userid"]
                   for _ in range(2))
     other = world.state.add_prospect("wangwu", state="webinar_0302", emit=False)["external_userid"]

@@ -9,9 +9,21 @@ def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
     return [(s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples]
 
 
+SUFFIXES = ("", "_total", "_count", "_sum", "_bucket", "_created")
+
+
 def value(text: str, name: str, **labels: str) -> float:
-    """The sum of the samples called `name` whose labels include `labels` (0 when there is none)."""
-    return sum(v for n, got, v in samples(text) if n == name and all(got.get(k) == w for k, w in labels.items()))
+    """The sum of the samples called `name` whose labels include `labels`.
+
+    0 when the metric is declared but no such series exists yet; a metric the exposition does not declare, or a
+    label its series do not carry, fails the test (so a renamed metric or label cannot pass as a zero).
+    """
+    family = next((f for f in text_string_to_metric_families(text) if name in {f.name + s for s in SUFFIXES}), None)
+    assert family is not None, f"/metrics declares no metric {name!r}"
+    series = [s for s in family.samples if s.name == name]
+    carried = set().union(*(s.labels for s in series))
+    assert not series or set(labels) <= carried, f"{name} has no label(s) {sorted(set(labels) - carried)}"
+    return sum(s.value for s in series if all(s.labels.get(k) == w for k, w in labels.items()))
 
 
 def scrape(client, **headers: str) -> str:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.demo_report import stage_tag_counts
 from app.models import Contact, Tag
-from tests.conftest import ADMIN_TOKEN
+from tests.settings import ADMIN_TOKEN
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

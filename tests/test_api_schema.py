@@ -11,8 +11,11 @@ import schemathesis
 from hypothesis import given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from app.contacts import get_or_create_contact
 from app.content_versions import store_version
@@ -21,8 +24,8 @@ from app.models import LeadAlert, utcnow
 from app.services import build_services
 from content.calendars import DEFAULT_CALENDAR
 from tests.callbacks import post_event, sample_xml
-from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.fuzzing import FUZZ
+from tests.settings import ADMIN_TOKEN, make_settings
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

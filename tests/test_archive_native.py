@@ -15,7 +15,7 @@ from app.archive.keys import ArchiveKeys
 from app.archive.native_reader import NativeArchiveReader, NativeSdkUnavailable, Slice, load_library
 from app.archive.pull import build_reader
 from app.sandbox import SandboxConfig, SandboxServer
-from tests.conftest import make_settings
+from tests.settings import make_settings
 
 SLICE_P = ctypes.POINTER(Slice)
 

@@ -1,7 +1,6 @@
 """Pulling the archive on SQLite and PostgreSQL: batches, restart safety, concurrency, the 5-day window, the bot."""
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from datetime import datetime, timezone
@@ -17,7 +16,6 @@ from app.sandbox import SandboxConfig, SandboxServer
 from app.services import install
 from tests.archive_helpers import archive_services, chat, cursor, seqs, stored
 from tests.callbacks import post_event, sample_xml
-from tests.world import start_world, stop_world
 
 
 @pytest.fixture
@@ -165,22 +163,17 @@ def test_hooks_get_new_prospect_message_ids_once(sandbox, services):
     assert [i for ids in seen for i in ids] == inbound and len(inbound) == 3
 
 
-def test_msgaudit_notify_callback_pulls_the_archive(database_url, redis_url, redis, vectors):
-    world = start_world(database_url, redis_url, redis)
-    try:
-        state = world.state
-        world.services.settings.archive_private_keys = json.dumps(state.archive_private_keys())
-        ext = chat(state, 7)
-        post_event(world.client, world.services.crypto, sample_xml(vectors, "msgaudit_notify", state.config.corp_id))
-        world.drain()
-        with world.services.sessions() as session:
-            action = session.scalars(select(OutboxAction).where(OutboxAction.kind == "pull_archive")).one()
-            rows = session.scalar(select(func.count()).select_from(ArchivedMessage)
-                                  .where(ArchivedMessage.external_userid == ext))
-        assert action.status == "done" and action.queue == "welcome" and action.key.startswith("pull-archive:")
-        assert action.result["stored"] == 7 and rows == 7
-    finally:
-        stop_world(world)
+def test_msgaudit_notify_callback_pulls_the_archive(world, vectors):
+    state = world.state
+    ext = chat(state, 7)
+    post_event(world.client, world.services.crypto, sample_xml(vectors, "msgaudit_notify", state.config.corp_id))
+    world.drain()
+    with world.services.sessions() as session:
+        action = session.scalars(select(OutboxAction).where(OutboxAction.kind == "pull_archive")).one()
+        rows = session.scalar(select(func.count()).select_from(ArchivedMessage)
+                              .where(ArchivedMessage.external_userid == ext))
+    assert action.status == "done" and action.queue == "welcome" and action.key.startswith("pull-archive:")
+    assert action.result["stored"] == 7 and rows == 7
 
 
 def test_rq_entry_pulls_with_the_installed_services(sandbox, services):

@@ -14,7 +14,7 @@ from app.archive.reader import UnknownKeyVersion
 from app.archive.sandbox_reader import SandboxArchiveReader
 from app.sandbox import SandboxConfig, SandboxServer
 from tests.archive_helpers import archive_services, chat, cursor, seqs
-from tests.conftest import make_settings
+from tests.settings import make_settings
 
 SECRET = "sandbox-archive-secret"
 

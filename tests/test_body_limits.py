@@ -13,7 +13,7 @@ from app.factory import create_app
 from app.models import InboxEvent
 from app.request_guards import UPLOAD_ENDPOINTS, body_limit
 from app.services import build_services
-from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.settings import ADMIN_TOKEN, make_settings
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SMALL = 4096

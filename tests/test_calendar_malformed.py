@@ -8,8 +8,17 @@ from openpyxl import load_workbook
 
 from content.calendars import DEFAULT_CALENDAR
 from content.errors import ContentProblem
-from tests.fixtures.calendars.small import (HEADER, SMALL_YAML, line_of, only, problems, table, write_csv, write_xlsx,
-                                            write_yaml)
+from tests.fixtures.calendars.small import (
+    HEADER,
+    SMALL_YAML,
+    line_of,
+    only,
+    problems,
+    table,
+    write_csv,
+    write_xlsx,
+    write_yaml,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "calendars"
 LINK = "link|案例|https://example.com/x"

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from rq import Queue, SimpleWorker
-
 from sqlalchemy import func, select
 
 from app.models import InboxEvent
 from jobs.events import EVENT_QUEUES
 from tests.callbacks import post_event, sample_xml
-from tests.conftest import ADMIN_TOKEN
+from tests.settings import ADMIN_TOKEN
 
 
 def queued(redis) -> dict[str, list[str]]:

@@ -9,8 +9,8 @@ from app.models import Channel
 from app.sandbox import SandboxConfig, SandboxServer
 from app.services import build_services
 from jobs.channels import sync_channels
-from tests.conftest import make_settings
-from tests.test_cli import run
+from tests.processes import run
+from tests.settings import make_settings
 
 BOOK = ContentStore().channels()
 CHANNELS_YAML = ContentStore().channels_path.read_text(encoding="utf-8")

@@ -1,21 +1,12 @@
 """The `scrm` command line as a user runs it: migrations on both databases, the demo end to end."""
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 from sqlalchemy import inspect
 
 from app.db import make_engine
-
-SCRM = [sys.executable, "-m", "app.cli"]
-
-
-def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "WECOM_"))}
-    return subprocess.run(SCRM + args, cwd=cwd, env={**base, **env}, capture_output=True, text=True, timeout=300)
+from tests.processes import SCRM, clean_env, run
 
 
 def test_db_upgrade_on_a_new_database(tmp_path, pg_url):
@@ -52,8 +43,7 @@ def test_serve_migrates_sqlite_and_accepts_callbacks(tmp_path, vectors):
     port = free_port()
     env = {"WECOM_CORP_ID": vectors["corp_id"], "WECOM_TOKEN": vectors["token"], "WECOM_AES_KEY": vectors["encoding_aes_key"],
            "SCRM_ADMIN_TOKEN": "t"}
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "WECOM_"))}
-    proc = subprocess.Popen(SCRM + ["serve", "--port", str(port)], cwd=tmp_path, env={**base, **env},
+    proc = subprocess.Popen(SCRM + ["serve", "--port", str(port)], cwd=tmp_path, env=clean_env(**env),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc)

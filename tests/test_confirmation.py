@@ -1,8 +1,9 @@
 """The confirmation report counts tasks per staff member from what polling, reminders and escalation recorded."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
+import pytest
 from click.testing import CliRunner
 
 from app.cli import main
@@ -10,17 +11,15 @@ from jobs.confirmation import StaffConfirmation, confirmation_report, report_lin
 from jobs.planner.model import SHANGHAI
 from jobs.reminders import escalate_unconfirmed, remind_unconfirmed
 from jobs.results import poll_results
-from tests.test_results import mass_task, moment_task, prospects, sandbox_now, world  # noqa: F401
+from tests.sandbox_tasks import STAFF, mass_task, moment_task, prospects
+
+START = datetime(2026, 3, 3, 10, 0, tzinfo=SHANGHAI)
+pytestmark = pytest.mark.world(staff=STAFF, sync_staff=True)
 
 
-def daytime(moment):
-    """The same instant, or noon the next day when it falls in quiet hours (reminders are held then)."""
-    local = moment.astimezone(SHANGHAI)
-    return local.replace(hour=12) + timedelta(days=1) if local.hour >= 21 or local.hour < 8 else moment
-
-
+@pytest.mark.world(staff=STAFF, sync_staff=True, start_at=START)
 def test_report_counts_tasks_confirmations_reminders_and_escalations(world):
-    start = sandbox_now(world)
+    start = START
     quick, late = prospects(world, "zhangsan", 1), prospects(world, "zhangsan", 2)
     _, quick_msg = mass_task(world, "zhangsan", quick, start)
     mass_task(world, "zhangsan", late, start)
@@ -30,8 +29,8 @@ def test_report_counts_tasks_confirmations_reminders_and_escalations(world):
     world.state.confirm_moment_task(jobid, "lisi")
     polled = start + timedelta(minutes=45)
     poll_results(world.services, polled)
-    assert remind_unconfirmed(world.services, daytime(start + timedelta(hours=2))) == 1
-    assert escalate_unconfirmed(world.services, daytime(start + timedelta(hours=6))) == 2
+    assert remind_unconfirmed(world.services, start + timedelta(hours=2)) == 1
+    assert escalate_unconfirmed(world.services, start + timedelta(hours=6)) == 2
 
     with world.services.sessions() as session:
         rows = confirmation_report(session, start - timedelta(days=1), start + timedelta(days=1))
@@ -54,7 +53,7 @@ def test_cli_prints_the_staff_report(world, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", world.services.settings.database_url)
     monkeypatch.delenv("REDIS_URL", raising=False)
     (contact,) = prospects(world, "sunqi", 1)
-    mass_task(world, "sunqi", [contact], sandbox_now(world))
+    mass_task(world, "sunqi", [contact], datetime.now(timezone.utc))  # the report covers the last 7 days of now
     result = CliRunner().invoke(main, ["report", "staff", "--days", "7"])
     assert result.exit_code == 0, result.output
     assert "孙七" in result.output and "0%" in result.output

@@ -5,22 +5,14 @@ from __future__ import annotations
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 from openapi_spec_validator import validate
 
-from tests.conftest import ADMIN_TOKEN, FIXTURES
-from tests.console_world import start_console_world, stop_console_world
+from tests.settings import ADMIN_TOKEN, FIXTURES
 
 CALENDAR = Path(__file__).parents[1] / "content" / "sequences" / "saas_nurture_30d.yaml"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
-
-@pytest.fixture
-def cw(database_url, redis_url, redis):
-    built = start_console_world(database_url, redis_url, redis)
-    yield built
-    stop_console_world(built)
 
 
 def test_openapi_documents_every_api_operation_with_security_and_responses(app):
@@ -60,11 +52,13 @@ def test_uploading_calendars_shows_every_problem_then_stores_previews_activates_
     assert len(preview["days"]) == 14 and sum(len(d["sends"]) for d in preview["days"]) > 0
     assert client.get("/api/content/preview", headers=marketer).status_code == 409
     assert client.post(f"/api/content/versions/{first}/activate", headers=marketer).get_json()["versions"][0]["active"]
-    edited = CALENDAR.read_text(encoding="utf-8").replace("SaaS 线索 30 天培育", "SaaS 线索 30 天培育（新版）", 1)
+    edited = (CALENDAR.read_text(encoding="utf-8").replace("name: SaaS 线索 30 天培育", "name: SaaS 线索 30 天培育（新版）", 1)
+              .replace("- id: p03_pain", "- id: p03_pain_v2", 1))
     second = client.post("/api/content/versions?activate=1", headers=marketer,
                          data={"files": [(BytesIO(edited.encode()), "saas.yaml")]}, content_type="multipart/form-data").get_json()
     changes = client.get(f"/api/content/diff?from={first}&to={second['id']}", headers=marketer).get_json()["changes"]
-    assert isinstance(changes, list)
+    assert changes == ["~ changed sequence saas_nurture_30d: name", "- removed step saas_nurture_30d/p03_pain",
+                       "+ added step saas_nurture_30d/p03_pain_v2 (private, day 3)"]
     assert client.get(f"/api/content/diff?from={first}&to=999", headers=marketer).status_code == 404
     assert client.post("/api/content/versions/999/activate", headers=marketer).status_code == 404
 

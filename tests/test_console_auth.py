@@ -5,23 +5,16 @@ import re
 import time
 from datetime import timedelta
 
-import pytest
 import requests
 from sqlalchemy import select
 
 from app.factory import create_app
 from app.models import ApiToken, ConsoleUser, Contact, utcnow
-from tests.conftest import ADMIN_TOKEN
-from tests.console_world import PASSWORD, start_console_world, stop_console_world
+from tests.console_world import PASSWORD
+from tests.settings import ADMIN_TOKEN
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
-
-@pytest.fixture
-def cw(database_url, redis_url, redis):
-    built = start_console_world(database_url, redis_url, redis)
-    yield built
-    stop_console_world(built)
 
 
 def bearer(token: str) -> dict:

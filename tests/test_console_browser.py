@@ -9,8 +9,8 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from app.models import LeadAlert
-from tests.conftest import FIXTURES
-from tests.console_world import PASSWORD, start_console_world, stop_console_world
+from tests.console_world import PASSWORD
+from tests.settings import FIXTURES
 
 ROOT = Path(__file__).parents[1]
 CALENDAR = ROOT / "content" / "sequences" / "saas_nurture_30d.yaml"
@@ -20,12 +20,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 768}}
 
-
-@pytest.fixture
-def cw(database_url, redis_url, redis):
-    built = start_console_world(database_url, redis_url, redis)
-    yield built
-    stop_console_world(built)
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from app.content_versions import store_version
 from content.calendars import DEFAULT_CALENDAR
 from jobs.reconcile import reconcile_contacts
-from tests.conftest import ADMIN_TOKEN
-from tests.test_cli import run
+from tests.processes import run
+from tests.settings import ADMIN_TOKEN
 
 GOOD = Path(DEFAULT_CALENDAR)
 BAD_CSV = ("sequence,step_id,touchpoint,day,at,text\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.wecom.results import ContactWay, TagGroup
-from tests.gateway_fixtures import gw, make_gateway, prospect, sb  # noqa: F401
+from tests.gateway_helpers import prospect
 
 
 def test_batch_get_by_user_pages_through_more_than_100_contacts(sb, gw):

@@ -5,7 +5,7 @@ import pytest
 
 from app.wecom.errors import OutcomeUnknown, Transient
 from app.wecom.retry import RetryPolicy
-from tests.gateway_fixtures import gw, make_gateway, prospect, sb  # noqa: F401
+from tests.gateway_helpers import prospect
 
 TEXT = "春季新品上线，回复 1 了解详情"
 # (fault kwargs, gateway timeout): a -1 reply, an HTTP 502, and a reply slower than the client's timeout.

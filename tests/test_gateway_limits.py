@@ -5,7 +5,6 @@ import pytest
 
 from app.wecom.errors import RateLimited
 from app.wecom.ratelimit import Limiter, RateLimits
-from tests.gateway_fixtures import gw, make_gateway, prospect, sb  # noqa: F401
 
 FOLLOW = "externalcontact/get_follow_user_list"
 

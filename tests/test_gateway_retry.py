@@ -7,7 +7,7 @@ import pytest
 
 from app.wecom.errors import InvalidExternalUser, InvalidUser, NotFriend, RateLimited, Transient
 from app.wecom.retry import Retrier, RetryPolicy
-from tests.gateway_fixtures import gw, make_gateway, prospect, sb  # noqa: F401
+from tests.gateway_helpers import prospect
 
 FOLLOW = "externalcontact/get_follow_user_list"
 

@@ -8,7 +8,7 @@ import pytest
 from app.settings import Settings
 from app.wecom.errors import BadCredentials
 from app.wecom.gateway import Gateway, build_gateway, gateway_for
-from tests.gateway_fixtures import CORP_ID, gw, make_gateway, sb  # noqa: F401
+from tests.gateway_helpers import CORP_ID
 
 
 def test_token_comes_from_the_configured_base_url(sb, gw):

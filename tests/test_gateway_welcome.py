@@ -6,7 +6,7 @@ import time
 import pytest
 
 from app.wecom.errors import Transient, WelcomeCodeExpired, WelcomeCodeUsed
-from tests.gateway_fixtures import gw, make_gateway, prospect, sb  # noqa: F401
+from tests.gateway_helpers import prospect
 
 PATH = "externalcontact/send_welcome_msg"
 

@@ -8,9 +8,9 @@ from rq import Queue
 from sqlalchemy import func, select
 
 from app.models import InboxEvent
-from jobs.queues import QUEUE_NAMES
 from app.wecom.crypto import CallbackCrypto, signature
 from app.wecom.envelope import seal_envelope
+from jobs.queues import QUEUE_NAMES
 from tests.callbacks import sample_xml
 
 TS, NONCE = "1700000000", "hostile"

@@ -1,11 +1,9 @@
 """Prospect messages through the archive: opt-outs stop nurture at once; hot leads alert once per cool-down."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from rq import Queue
 from sqlalchemy import select
 
@@ -14,36 +12,12 @@ from app.content_versions import store_version
 from app.models import Activity, Contact, Delivery, Follow, LeadAlert, OutboxAction
 from content.calendars import DEFAULT_CALENDAR
 from jobs.lead_escalation import escalate_unacked_leads
-from jobs.queues import QUEUE_NAMES
 from jobs.nurture import plan_nurture
 from jobs.planner import SHANGHAI
-from jobs.reconcile import reconcile_contacts
-from tests.conftest import ADMIN_TOKEN
-from tests.world import start_world, stop_world
+from jobs.queues import QUEUE_NAMES
+from tests.settings import ADMIN_TOKEN
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis)
-    keys = {str(v): pem for v, pem in built.state.archive_private_keys().items()}
-    built.services.settings.archive_private_keys = json.dumps(keys)
-    yield built
-    stop_world(built)
-
-
-def prospects(world, n: int) -> list[str]:
-    exts = [world.state.add_prospect("zhangsan", state="webinar_0302", emit=False)["external_userid"] for _ in range(n)]
-    reconcile_contacts(world.services)
-    world.drain()
-    return exts
-
-
-def say(world, ext: str, text: str) -> None:
-    world.state.record_message(ext, "zhangsan", text)
-    pull_archive(world.services)
-    world.drain()
 
 
 def contact(world, ext: str) -> Contact:
@@ -52,12 +26,12 @@ def contact(world, ext: str) -> Contact:
 
 
 def test_opt_out_stops_nurture_at_once_and_is_visible(world):
-    quiet, other = prospects(world, 2)
+    quiet, other = world.known_prospects(2)
     day0 = datetime.now(SHANGHAI).replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=1)
     with world.services.sessions() as session:
         store_version(session, [Path(DEFAULT_CALENDAR)], "test", now=day0)
         session.commit()
-    say(world, quiet, "不需要，请不要打扰")
+    world.say(quiet, "不需要，请不要打扰")
     opted = contact(world, quiet)
     assert opted.nurture_stopped == "opted_out"
     assert any("不再接收推送" in m["text"]["content"] for m in world.state.app_messages_for("zhangsan"))
@@ -74,9 +48,9 @@ def test_opt_out_stops_nurture_at_once_and_is_visible(world):
 
 
 def test_hot_lead_alerts_once_per_cooldown_and_escalates_when_nobody_calls(world):
-    [ext] = prospects(world, 1)
-    say(world, ext, "你们这个系统一年多少钱？")
-    say(world, ext, "能发个报价单吗？我们有 50 个销售")
+    [ext] = world.known_prospects(1)
+    world.say(ext, "你们这个系统一年多少钱？")
+    world.say(ext, "能发个报价单吗？我们有 50 个销售")
     lead = contact(world, ext)
     assert (lead.lead_status, lead.nurture_stopped, lead.stage) == ("sql", "hot_lead", "product_selection")
     with world.services.sessions() as session:
@@ -97,7 +71,7 @@ def test_hot_lead_alerts_once_per_cooldown_and_escalates_when_nobody_calls(world
 
 
 def test_the_pull_itself_alerts_sales_and_syncs_the_stage_tag_with_no_job_left_queued(world):
-    [ext] = prospects(world, 1)
+    [ext] = world.known_prospects(1)
     world.state.record_message(ext, "zhangsan", "你们这个系统一年多少钱？")
     pull_archive(world.services)
     assert [m["msgtype"] for m in world.state.app_messages_for("zhangsan")] == ["textcard"]
@@ -114,8 +88,8 @@ def test_the_pull_itself_alerts_sales_and_syncs_the_stage_tag_with_no_job_left_q
 
 
 def test_negated_price_talk_is_not_a_hot_lead(world):
-    [ext] = prospects(world, 1)
-    say(world, ext, "不用发报价了，我们不买")
+    [ext] = world.known_prospects(1)
+    world.say(ext, "不用发报价了，我们不买")
     lead = contact(world, ext)
     assert lead.nurture_stopped is None and lead.lead_status == "new"
     with world.services.sessions() as session:
@@ -125,7 +99,7 @@ def test_negated_price_talk_is_not_a_hot_lead(world):
 def test_a_price_question_from_a_contact_whose_add_is_not_processed_yet_still_alerts_and_the_add_completes_it(world):
     added = world.state.add_prospect("zhangsan", state="webinar_0302", emit=False)
     ext = added["external_userid"]
-    say(world, ext, "你们这个系统一年多少钱？")
+    world.say(ext, "你们这个系统一年多少钱？")
     lead = contact(world, ext)
     assert (lead.owner_userid, lead.lead_status, lead.nurture_stopped) == ("zhangsan", "sql", "hot_lead")
     cards = [m for m in world.state.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]

@@ -20,7 +20,7 @@ from jobs.events import enqueue_events, run_event, run_events
 from jobs.queues import InlineQueues
 from jobs.sweeper import sweep_inbox
 from tests.callbacks import post_event, sample_xml
-from tests.conftest import make_settings
+from tests.settings import make_settings
 
 
 @pytest.fixture

@@ -2,20 +2,9 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from jobs.leader import LeaderLock
-
-
-def wait_until(condition, timeout: float, step: float = 0.05) -> bool:
-    """Poll `condition` until it holds or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        pause.wait(step)
-    return condition()
+from tests.processes import wait_until
 
 
 def test_two_contenders_one_wins(redis):

@@ -5,8 +5,18 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from jobs.planner.limits import (cap_limit, cap_period, cycle_dates, day_start, deadline, in_span, in_window,
-                                 is_quiet, next_allowed, period_days)
+from jobs.planner.limits import (
+    cap_limit,
+    cap_period,
+    cycle_dates,
+    day_start,
+    deadline,
+    in_span,
+    in_window,
+    is_quiet,
+    next_allowed,
+    period_days,
+)
 from jobs.planner.model import SHANGHAI, Limits
 
 LIMITS = Limits()

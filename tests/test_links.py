@@ -1,8 +1,8 @@
 """Tracked links: rewriting, the redirect, recorded opens, 404s, the rate limit, and OAuth-identified viewers."""
 from __future__ import annotations
 
-import requests
 import pytest
+import requests
 from sqlalchemy import select
 
 from app.contacts import get_or_create_contact

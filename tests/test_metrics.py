@@ -1,6 +1,7 @@
 """/metrics through HTTP: the figures move when callbacks arrive or are refused, sends happen and jobs fail."""
 from __future__ import annotations
 
+import pytest
 from rq import Queue
 
 from app.factory import create_app
@@ -9,8 +10,22 @@ from app.outbox import store_actions
 from bots.effects import Action
 from jobs.worker import run_worker
 from tests.callbacks import post_event, sample_xml
-from tests.conftest import make_settings
 from tests.metrics_helpers import scrape, value
+from tests.settings import make_settings
+
+
+def test_a_renamed_metric_or_label_is_an_error_not_a_zero(client):
+    before = scrape(client)
+    with pytest.raises(AssertionError, match="declares no metric"):
+        value(before, "scrm_callbacks_recieved_total")
+    assert client.post("/wecom/callback", query_string={"msg_signature": "0" * 40, "timestamp": "1", "nonce": "n"},
+                       data=b"<xml><Encrypt>abc</Encrypt></xml>").status_code == 403
+    after = scrape(client)
+    moved = value(after, "scrm_callbacks_rejected_total", reason="bad signature") - value(
+        before, "scrm_callbacks_rejected_total", reason="bad signature")
+    assert moved == 1
+    with pytest.raises(AssertionError, match="no label"):
+        value(after, "scrm_callbacks_rejected_total", cause="bad signature")
 
 
 def test_callbacks_received_duplicate_and_rejected_by_reason(client, services, vectors):
@@ -62,11 +77,9 @@ def test_job_failures_and_failed_registry(client, services, redis):
 
 
 def test_sends_api_calls_and_alert_latency_move_with_a_hot_lead(world):
-    from tests.test_inquiry import prospects, say
-
     before = scrape(world.client)
-    [ext] = prospects(world, 1)
-    say(world, ext, "你们这个系统一年多少钱？能发个报价单吗")
+    [ext] = world.known_prospects(1)
+    world.say(ext, "你们这个系统一年多少钱？能发个报价单吗")
     after = scrape(world.client)
 
     def moved(name: str, **labels: str) -> float:

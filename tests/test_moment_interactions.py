@@ -11,17 +11,9 @@ from app.scoring import record_score_event
 from app.wecom.errors import WeComError
 from jobs.moment_interactions import poll_interactions
 from jobs.results import poll_results
-from jobs.staff_sync import sync_staff
-from tests.test_results import STAFF, moment_task, prospects, sandbox_now
-from tests.world import start_world, stop_world
+from tests.sandbox_tasks import STAFF, moment_task, prospects, sandbox_now
 
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis, staff=STAFF)
-    sync_staff(built.services)
-    yield built
-    stop_world(built)
+pytestmark = pytest.mark.world(staff=STAFF, sync_staff=True)
 
 
 def contacts_for(world, externals: list[str], owner: str) -> dict[str, int]:

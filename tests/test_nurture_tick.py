@@ -14,21 +14,21 @@ from content.calendars import DEFAULT_CALENDAR
 from jobs.nurture import nurture_job
 from jobs.planner import SHANGHAI
 from jobs.reconcile import reconcile_contacts
-from tests.world import start_world, stop_world
+
+LOADED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis)
+def world(world):
+    """Three prospects of zhangsan's and the default calendar, loaded at a pinned instant."""
     for _ in range(3):
-        built.state.add_prospect("zhangsan", state="webinar_0302", emit=False)
-    reconcile_contacts(built.services)
-    built.drain()
-    with built.services.sessions() as session:
-        store_version(session, [Path(DEFAULT_CALENDAR)], "test", now=datetime.now(SHANGHAI))
+        world.state.add_prospect("zhangsan", state="webinar_0302", emit=False)
+    reconcile_contacts(world.services)
+    world.drain()
+    with world.services.sessions() as session:
+        store_version(session, [Path(DEFAULT_CALENDAR)], "test", now=LOADED_AT)
         session.commit()
-    yield built
-    stop_world(built)
+    return world
 
 
 def enrolled(world) -> int:

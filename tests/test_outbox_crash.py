@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
 from app import outbox
 from app.models import OutboxAction, utcnow
 from bots.effects import Action

@@ -7,7 +7,7 @@ import pytest
 
 from app.factory import create_app
 from app.services import build_services
-from tests.conftest import make_settings
+from tests.settings import make_settings
 
 
 def closed_port() -> int:

@@ -8,15 +8,15 @@ from app import inbox
 from app.content_store import ContentStore
 from app.models import Activity, Contact, Follow, OutboxAction, StageChange
 from app.outbox import store_actions
-from bots.effects import sync_tags
 from app.sandbox import SandboxConfig, SandboxServer
 from app.services import build_services
 from app.wecom.envelope import Envelope, parse_flat_xml
+from bots.effects import sync_tags
 from jobs.actions import execute_action, run_action
 from jobs.events import run_event
 from jobs.reconcile import reconcile_contacts
-from tests.conftest import make_settings
-from tests.test_cli import run
+from tests.processes import run
+from tests.settings import make_settings
 
 CHANNELS = [("webinar_0302", "zhangsan", "need_arises"), ("site_qr_pricing", "lisi", "deeper_understanding"),
             ("expo_booth_a12", "wangwu", "need_arises")]

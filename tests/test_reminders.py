@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.models import OutboxAction
 from jobs.planner.model import SHANGHAI
 from jobs.reminders import escalate_unconfirmed, remind_unconfirmed
 from jobs.results import poll_results
-from tests.test_results import mass_task, moment_task, prospects, result_of, sandbox_now, world  # noqa: F401
+from tests.sandbox_tasks import STAFF, mass_task, moment_task, prospects, result_of
 
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 STEP = timedelta(minutes=15)
+pytestmark = pytest.mark.world(staff=STAFF, sync_staff=True, start_at=MONDAY_9)
 
 
 def drive(world, start: datetime, hours: int) -> list[datetime]:
@@ -44,7 +46,7 @@ def test_reminders_wait_space_out_and_stop_at_the_daily_limit(world):
 
 def test_no_reminder_in_quiet_hours(world):
     recipients = prospects(world, "lisi", 1)
-    evening = MONDAY_9.replace(hour=19, minute=30)
+    evening = world.pin(MONDAY_9.replace(hour=19, minute=30))
     mass_task(world, "lisi", recipients, evening)
 
     reminded = drive(world, evening, 16)
@@ -67,14 +69,10 @@ def test_a_setting_above_wecoms_limit_is_held_to_three_a_day(world):
 
 def test_confirmed_tasks_are_not_reminded(world):
     recipients = prospects(world, "zhaoliu", 2)
-    start = sandbox_now(world)
-    _, msgid = mass_task(world, "zhaoliu", recipients, start)
+    _, msgid = mass_task(world, "zhaoliu", recipients, MONDAY_9)
     world.state.confirm_mass_task(msgid, "zhaoliu")
-    poll_results(world.services, start + timedelta(minutes=5))
-    at_noon = start + timedelta(hours=3)
-    if at_noon.astimezone(SHANGHAI).hour >= 21 or at_noon.astimezone(SHANGHAI).hour < 8:
-        at_noon = at_noon.astimezone(SHANGHAI).replace(hour=12) + timedelta(days=1)
-    assert remind_unconfirmed(world.services, at_noon) == 0
+    poll_results(world.services, MONDAY_9 + timedelta(minutes=5))
+    assert remind_unconfirmed(world.services, MONDAY_9 + timedelta(hours=3)) == 0
     assert world.state.mass_tasks[msgid].reminders == []
 
 
@@ -114,19 +112,16 @@ def test_without_a_manager_the_staff_member_is_told(world):
 
 def test_no_escalation_in_quiet_hours(world):
     recipients = prospects(world, "sunqi", 1)
-    mass_task(world, "sunqi", recipients, MONDAY_9.replace(hour=15))
+    mass_task(world, "sunqi", recipients, world.pin(MONDAY_9.replace(hour=15)))
     assert escalate_unconfirmed(world.services, MONDAY_9.replace(hour=21, minute=30)) == 0
     assert escalate_unconfirmed(world.services, MONDAY_9.replace(hour=8) + timedelta(days=1)) == 1
 
 
 def test_unpublished_moments_sender_is_escalated_once(world):
-    start = sandbox_now(world)
-    action_id, jobid = moment_task(world, ["zhangsan", "lisi"], start)
+    action_id, jobid = moment_task(world, ["zhangsan", "lisi"], MONDAY_9)
     world.state.confirm_moment_task(jobid, "zhangsan")
-    poll_results(world.services, start + timedelta(minutes=5))
-    later = start + timedelta(hours=6)
-    if later.astimezone(SHANGHAI).hour >= 21 or later.astimezone(SHANGHAI).hour < 8:
-        later = later.astimezone(SHANGHAI).replace(hour=12) + timedelta(days=1)
+    poll_results(world.services, MONDAY_9 + timedelta(minutes=5))
+    later = MONDAY_9 + timedelta(hours=6)
 
     assert escalate_unconfirmed(world.services, later) == 1
     assert escalate_unconfirmed(world.services, later + timedelta(minutes=15)) == 0

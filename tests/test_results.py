@@ -1,95 +1,23 @@
 """Result polling: real tasks in the sandbox, confirmed there, tracked back onto our deliveries and actions."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from app.models import Contact, Delivery, OutboxAction
+from app.models import Delivery, OutboxAction
 from jobs.results import poll_results
-from jobs.staff_sync import sync_staff
-from tests.world import World, start_world, stop_world
+from tests.sandbox_tasks import STAFF, mass_task, moment_task, prospects, result_of, sandbox_now
+from tests.world import World
 
-STAFF = ("zhangsan", "lisi", "wangwu", "zhaoliu", "sunqi", "manager_li")
-ROI = [{"msgtype": "link", "link": {"title": "线索培育 ROI 计算器", "url": "https://example.com/roi-calculator"}}]
-
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis, staff=STAFF)
-    sync_staff(built.services)
-    yield built
-    stop_world(built)
-
-
-def sandbox_now(world: World) -> datetime:
-    """The sandbox clock as an aware UTC datetime."""
-    return datetime.fromtimestamp(world.state.clock.now(), timezone.utc)
-
-
-def prospects(world: World, userid: str, n: int) -> list[str]:
-    """Add `n` prospects to a staff member in the sandbox (no callbacks)."""
-    return [world.state.add_prospect(userid, emit=False)["external_userid"] for _ in range(n)]
-
-
-def _contact_id(session, external_userid: str) -> int:
-    found = session.execute(select(Contact.id).where(Contact.external_userid == external_userid)).scalar()
-    if found is None:
-        contact = Contact(external_userid=external_userid, stage="need_arises")
-        session.add(contact)
-        session.flush()
-        found = contact.id
-    return found
-
-
-def mass_task(world: World, sender: str, recipients: list[str], created_at: datetime, text: str = "算一笔账",
-              attachments: list | None = None) -> tuple[int, str]:
-    """Create a real mass-send task through the gateway and the rows the executor would leave; return (id, msgid)."""
-    attachments = ROI if attachments is None else attachments
-    created = world.services.gateway.add_msg_template(sender, recipients, text, attachments)
-    payload = {"sender": sender, "recipients": recipients, "text": text, "attachments": attachments,
-               "sequence_key": "saas_nurture_30d", "step_id": "p07_roi"}
-    result = {"msgid": created.msgid, "fail_list": list(created.fail_list), "adopted": created.adopted,
-              "created_at": created_at.isoformat()}
-    with world.services.sessions() as session:
-        action = OutboxAction(key=f"mass:{created.msgid}", kind="mass_send", queue="wecom", payload=payload,
-                              status="done", result=result, created_at=created_at, done_at=created_at)
-        session.add(action)
-        session.flush()
-        for ext in recipients:
-            session.add(Delivery(action_id=action.id, contact_id=_contact_id(session, ext), external_userid=ext,
-                                 sequence_key="saas_nurture_30d", step_id="p07_roi", touchpoint="private",
-                                 sender=sender, local_date=created_at.date(),
-                                 status="failed" if ext in created.fail_list else "unconfirmed"))
-        session.commit()
-        return action.id, created.msgid
-
-
-def moment_task(world: World, senders: list[str], created_at: datetime, text: str = "【行业观察】") -> tuple[int, str]:
-    """Create a real Moments task through the gateway and its done action; return (id, jobid)."""
-    created = world.services.gateway.add_moment_task(text, sender_userids=senders)
-    payload = {"text": text, "attachments": [], "senders": senders, "tags": [], "sequence_key": "saas_nurture_30d",
-               "step_id": "d00_am"}
-    result = {"jobid": created.jobid, "moment_id": created.moment_id, "adopted": created.adopted,
-              "created_at": created_at.isoformat()}
-    with world.services.sessions() as session:
-        action = OutboxAction(key=f"moment:{created.jobid}", kind="moment", queue="wecom", payload=payload,
-                              status="done", result=result, created_at=created_at, done_at=created_at)
-        session.add(action)
-        session.commit()
-        return action.id, created.jobid
+pytestmark = pytest.mark.world(staff=STAFF, sync_staff=True)
 
 
 def statuses(world: World, action_id: int) -> dict[str, str]:
     with world.services.sessions() as session:
         rows = session.execute(select(Delivery.external_userid, Delivery.status).where(Delivery.action_id == action_id))
         return dict(rows.all())
-
-
-def result_of(world: World, action_id: int) -> dict:
-    with world.services.sessions() as session:
-        return dict(session.get(OutboxAction, action_id).result)
 
 
 def snapshot(world: World) -> tuple:

@@ -11,16 +11,9 @@ from app.models import OutboxAction
 from bots.effects import Action
 from jobs.actions import enqueue_actions, run_action
 from jobs.robot_digest import post_backlog, robot_id
-from tests.world import start_world, stop_world
 
 KEYS = ("sales-robot", "service-robot")
-
-
-@pytest.fixture
-def world(database_url, redis_url, redis):
-    built = start_world(database_url, redis_url, redis, robot_keys=KEYS)
-    yield built
-    stop_world(built)
+pytestmark = pytest.mark.world(robot_keys=KEYS)
 
 
 def alerts(world, key: str, names: list[str]) -> list[int]:

@@ -1,7 +1,6 @@
 """The scheduler on real Redis and databases: slots planned once, deposed leaders fenced, failover between processes."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -21,9 +20,9 @@ from jobs.leader import LeaderLock
 from jobs.outbox_sweeper import sweep_outbox
 from jobs.scheduler import Ticker, lead
 from jobs.ticks import claim_slot, run_slot, schedule_table, unstarted_runs
-from tests.conftest import TEST_REDIS_URL, make_settings
-from tests.test_cli import run
-from tests.test_leader import wait_until
+from tests.processes import clean_env, run, wait_until
+from tests.scheduling import ticker
+from tests.settings import make_settings
 
 TTL = 3
 SLACK = 1.0  # the standby sleeps until the key's expiry; this covers process scheduling and our polling
@@ -52,12 +51,6 @@ def test_a_deposed_epoch_cannot_plan(services):
         assert claim_slot(session, "sweep_inbox", SLOT + timedelta(seconds=30), epoch=4) is None
         assert claim_slot(session, "sweep_inbox", SLOT + timedelta(seconds=30), epoch=5)
         session.commit()
-
-
-def ticker(services, redis, ttl: int = 5) -> Ticker:
-    lock = LeaderLock(redis, ttl=ttl)
-    assert lock.try_acquire()
-    return Ticker(services, lock, schedule_table(services.settings))
 
 
 def test_tick_plans_due_slots_once_and_enqueues_their_ids(services, redis):
@@ -146,10 +139,9 @@ def test_scheduler_refuses_to_start_without_redis(tmp_path):
     assert result.returncode == 2 and "REDIS_URL is not set" in result.stderr
 
 
-def start_scheduler(tmp_path, name: str, database_url: str) -> tuple[subprocess.Popen, object]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "WECOM_"))}
-    env = {**base, "DATABASE_URL": database_url, "REDIS_URL": TEST_REDIS_URL, "SCHEDULER_LEADER_TTL": str(TTL),
-           "SWEEP_INTERVAL_SECONDS": "1"}
+def start_scheduler(tmp_path, name: str, database_url: str, redis_url: str) -> tuple[subprocess.Popen, object]:
+    env = clean_env(DATABASE_URL=database_url, REDIS_URL=redis_url, SCHEDULER_LEADER_TTL=str(TTL),
+                    SWEEP_INTERVAL_SECONDS="1")
     log = open(tmp_path / f"{name}.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "scheduler"], cwd=tmp_path, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
@@ -165,9 +157,9 @@ def leader_pid(redis) -> int | None:
     return int(token.decode().split(":")[2]) if token else None
 
 
-def test_standby_takes_over_within_the_ttl_and_no_slot_is_planned_twice(tmp_path, pg_database, redis):
+def test_standby_takes_over_within_the_ttl_and_no_slot_is_planned_twice(tmp_path, pg_database, redis_url, redis):
     sessions = make_sessions(engine := make_engine(pg_database))
-    procs = [start_scheduler(tmp_path, name, pg_database) for name in ("a", "b")]
+    procs = [start_scheduler(tmp_path, name, pg_database, redis_url) for name in ("a", "b")]
     by_pid = {proc.pid: proc for proc, _ in procs}
     try:
         assert wait_until(lambda: leader_pid(redis) in by_pid, timeout=30)

@@ -11,7 +11,7 @@ from app.db import make_engine, make_sessions
 from app.secrets.keys import SecretKeyError, SecretKeys, key_id
 from app.secrets.store import SecretDecryptError, list_secrets, read_secrets, rotate, set_secret
 from app.services import build_services
-from tests.conftest import make_settings
+from tests.settings import make_settings
 
 PLAIN = "corp-secret-7Hq2xLw9VpZ3"
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()

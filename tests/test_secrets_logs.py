@@ -17,7 +17,7 @@ from app.wecom.errors import BadCredentials
 from app.wecom.gateway import Gateway
 from jobs.queues import QUEUE_NAMES
 from jobs.reconcile import reconcile_contacts
-from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.settings import ADMIN_TOKEN, make_settings
 
 CORP_SECRET = "CorpSecret-Zx81-Kq0p-Lm55"
 ARCHIVE_SECRET = "ArchiveSecret-Pp93-Ww17"

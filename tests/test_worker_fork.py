@@ -14,7 +14,7 @@ from app.models import ScheduleRun
 from app.services import current_services
 from jobs.ticks import claim_slot, run_slot
 from jobs.worker import ScrmWorker, run_worker
-from tests.test_scheduler import ticker
+from tests.scheduling import ticker
 
 PIDS = "scrm:test:worker-pids"
 

@@ -1,4 +1,4 @@
-"""The sandbox clock: real time plus an offset that tests and scenarios can move forward."""
+"""The sandbox clock: real time plus an offset that a scenario sets when it starts and moves forward as it runs."""
 from __future__ import annotations
 
 import threading
@@ -10,7 +10,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class SandboxClock:
-    """Epoch-seconds clock that runs with real time and jumps forward on demand."""
+    """Epoch-seconds clock that runs with real time, starts at any instant a scenario sets and jumps forward."""
 
     def __init__(self, offset: float = 0.0) -> None:
         self._offset = offset
@@ -28,6 +28,12 @@ class SandboxClock:
         with self._lock:
             self._offset += seconds
             return time.time() + self._offset
+
+    def set(self, epoch: float) -> float:
+        """Put the clock at `epoch` (earlier or later) and let it run from there; for starting a scenario."""
+        with self._lock:
+            self._offset = epoch - time.time()
+            return epoch
 
     def advance_to(self, epoch: float) -> float:
         """Move the clock forward to `epoch` (no-op when already past it)."""

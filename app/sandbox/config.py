@@ -45,6 +45,7 @@ class SandboxConfig:
     archive_retention_days: float = 5.0
     archive_notify_interval: float = 1.0
     archive_agent_id: int = 2000004
+    start_at: float | None = None
 
     def __post_init__(self) -> None:
         if self.mass_send_cap not in CAP_MODES:
@@ -76,6 +77,8 @@ class SandboxConfig:
                 values[f.name] = int(raw)
             elif isinstance(default, float):
                 values[f.name] = float(raw)
+            elif f.name == "start_at":
+                values[f.name] = float(raw) if raw else None
             else:
                 values[f.name] = (raw or None) if f.name == "callback_url" else raw
         return cls(**values)

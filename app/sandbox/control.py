@@ -152,6 +152,15 @@ def advance_clock() -> Any:
     return jsonify({"now": _state().advance(float(_body().get("seconds", 0)))})
 
 
+@bp.post("/clock/set")
+def set_clock() -> Any:
+    """Put the sandbox clock at an instant (epoch seconds), earlier or later, when a scenario starts."""
+    epoch = _body().get("epoch")
+    if not isinstance(epoch, (int, float)) or isinstance(epoch, bool):
+        return jsonify({"error": "epoch must be a number of seconds"}), 400
+    return jsonify({"now": _state().clock.set(float(epoch))})
+
+
 @bp.get("/messages/app/<userid>")
 def app_messages(userid: str) -> Any:
     """Return the app messages a staff member received."""

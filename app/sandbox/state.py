@@ -29,6 +29,8 @@ class SandboxState(AccessMixin, ContactsMixin, TagsMixin, CampaignsMixin, Moment
     def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None) -> None:
         self.config = config or SandboxConfig()
         self.clock = clock or SandboxClock()
+        if self.config.start_at is not None:
+            self.clock.set(self.config.start_at)
         self.lock = threading.RLock()
         self.rng = random.Random(self.config.seed)
         self._violations: Counter[str] = Counter()

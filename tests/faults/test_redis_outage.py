@@ -8,9 +8,17 @@ import time
 
 import pytest
 
-from tests.faults.probes import (add_event_fields, contacts_by_external_userid, inbox_external_userids,
-                                 inbox_statuses, incomplete_inbox_rows, outbox_rows, outbox_statuses,
-                                 post_signed, wait_equal)
+from tests.faults.probes import (
+    add_event_fields,
+    contacts_by_external_userid,
+    inbox_external_userids,
+    inbox_statuses,
+    incomplete_inbox_rows,
+    outbox_rows,
+    outbox_statuses,
+    post_signed,
+    wait_equal,
+)
 
 pytestmark = pytest.mark.faults
 

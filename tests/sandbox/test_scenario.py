@@ -6,7 +6,13 @@ import threading
 import pytest
 
 from app.sandbox.scenario import (
-    DEFAULT_SCENARIO, ScenarioError, build_actions, load_scenario, parse_scenario, run_scenario)
+    DEFAULT_SCENARIO,
+    ScenarioError,
+    build_actions,
+    load_scenario,
+    parse_scenario,
+    run_scenario,
+)
 
 SMALL = {"name": "t", "seed": 3, "days": 2,
          "channels": [{"state": "webinar", "staff": ["zhangsan", "lisi"], "prospects_per_day": 5}],

@@ -1,0 +1,33 @@
+"""Running the `scrm` command as a user does, and waiting for what other processes do (polling, never sleeping)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+SCRM = [sys.executable, "-m", "app.cli"]
+
+
+def clean_env(**env: str) -> dict[str, str]:
+    """This process's environment without our own settings, plus `env`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "WECOM_"))}
+    return {**base, **env}
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run `scrm ARGS` in `cwd` with only the given settings; capture its output."""
+    return subprocess.run(SCRM + args, cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=300)
+
+
+def wait_until(condition, timeout: float, step: float = 0.05) -> bool:
+    """Poll `condition` until it holds or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        pause.wait(step)
+    return condition()
