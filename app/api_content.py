@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from app.console.access import api_auth
+from app.console.content_upload import version_json
 from app.content_versions import active_version
 from app.models import ContentVersion, utcnow
 from app.preview import preview
@@ -29,8 +30,7 @@ def versions():
     services = current_app.extensions["scrm"]
     with services.sessions() as session:
         rows = session.execute(select(ContentVersion).order_by(ContentVersion.id.desc())).scalars().all()
-        return jsonify(versions=[{"id": v.id, "sha256": v.content_hash, "files": sorted(v.files), "loaded_by": v.loaded_by,
-                                  "loaded_at": v.loaded_at.isoformat(), "active": v.active} for v in rows])
+        return jsonify(versions=[version_json(v) for v in rows])
 
 
 @bp.get("/preview")
