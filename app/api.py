@@ -24,7 +24,7 @@ def events():
       parameters:
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
       responses:
-        "200": {description: "Events", content: {application/json: {schema: {type: object}}}}
+        "200": {description: "Events", content: {application/json: {schema: {$ref: "#/components/schemas/Events"}}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}

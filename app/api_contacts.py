@@ -55,7 +55,9 @@ def get_contact(contact_id: int):
       parameters:
         - {name: contact_id, in: path, required: true, schema: {type: integer}}
       responses:
-        "200": {description: "The contact", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The contact"
+          content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {$ref: "#/components/responses/NotFound"}
     """
@@ -82,7 +84,9 @@ def set_stage(contact_id: int):
         required: true
         content: {application/json: {schema: {type: object, required: [stage], properties: {stage: {type: string}, by: {type: string}, note: {type: string}}}}}
       responses:
-        "200": {description: "The changes and the contact", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The changes and the contact"
+          content: {application/json: {schema: {$ref: "#/components/schemas/ContactChanges"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -113,7 +117,9 @@ def add_signal(contact_id: int):
         required: true
         content: {application/json: {schema: {type: object, required: [kind], properties: {kind: {type: string, enum: [signed]}, by: {type: string}}}}}
       responses:
-        "200": {description: "The changes and the contact", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The changes and the contact"
+          content: {application/json: {schema: {$ref: "#/components/schemas/ContactChanges"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}

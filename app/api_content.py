@@ -23,7 +23,9 @@ def versions():
       tags: [content]
       security: [{bearerAuth: []}]
       responses:
-        "200": {description: "Versions", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "Versions"
+          content: {application/json: {schema: {$ref: "#/components/schemas/ContentVersions"}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
     """
@@ -47,7 +49,9 @@ def get_preview():
         - {name: contact, in: query, schema: {type: integer}}
         - {name: version, in: query, schema: {type: integer}, description: "preview a stored version instead of the active one"}
       responses:
-        "200": {description: "The preview", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The preview"
+          content: {application/json: {schema: {$ref: "#/components/schemas/Preview"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}

@@ -33,7 +33,7 @@ def list_leads():
       parameters:
         - {name: open, in: query, schema: {type: integer, enum: [0, 1]}, description: "1 = only those nobody marked contacted"}
       responses:
-        "200": {description: "Alerts", content: {application/json: {schema: {type: object}}}}
+        "200": {description: "Alerts", content: {application/json: {schema: {$ref: "#/components/schemas/LeadAlerts"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
     """
@@ -57,7 +57,9 @@ def ack(alert_id: int):
         required: false
         content: {application/json: {schema: {type: object, properties: {by: {type: string}}}}}
       responses:
-        "200": {description: "The alert", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The alert"
+          content: {application/json: {schema: {$ref: "#/components/schemas/LeadAlert"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
