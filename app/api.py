@@ -6,13 +6,10 @@ from sqlalchemy import select
 
 from app.console.access import api_auth
 from app.models import InboxEvent
+from app.models.base import iso
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 500
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
 
 
 @bp.get("/events")
@@ -27,7 +24,7 @@ def events():
       parameters:
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
       responses:
-        "200": {description: "Events", content: {application/json: {schema: {type: object}}}}
+        "200": {description: "Events", content: {application/json: {schema: {$ref: "#/components/schemas/Events"}}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -47,8 +44,8 @@ def events():
                 "wecom_create_time": row.wecom_create_time,
                 "status": row.status,
                 "attempts": row.attempts,
-                "received_at": _iso(row.received_at),
-                "processed_at": _iso(row.processed_at),
+                "received_at": iso(row.received_at),
+                "processed_at": iso(row.processed_at),
             }
             for row in rows
         ]

@@ -32,7 +32,9 @@ def me():
       tags: [console]
       security: [{bearerAuth: []}]
       responses:
-        "200": {description: "The principal", content: {application/json: {schema: {$ref: "#/components/schemas/Principal"}}}}
+        "200":
+          description: "The principal"
+          content: {application/json: {schema: {$ref: "#/components/schemas/Principal"}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
     """
     p = g.principal
@@ -53,7 +55,9 @@ def get_dashboard():
         - {name: days, in: query, schema: {type: integer, enum: [1, 7, 30, 90], default: 7}}
         - {name: channel, in: query, schema: {type: string}, description: "a channel state"}
       responses:
-        "200": {description: "Dashboard data", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "Dashboard data"
+          content: {application/json: {schema: {$ref: "#/components/schemas/Dashboard"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -87,7 +91,9 @@ def list_contacts():
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
         - {name: offset, in: query, schema: {type: integer, minimum: 0, default: 0}}
       responses:
-        "200": {description: "One page of contacts and the total", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "One page of contacts and the total"
+          content: {application/json: {schema: {$ref: "#/components/schemas/ContactPage"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
     """
@@ -113,7 +119,9 @@ def sidebar(contact_id: int):
       parameters:
         - {name: contact_id, in: path, required: true, schema: {type: integer}}
       responses:
-        "200": {description: "Sidebar data", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "Sidebar data"
+          content: {application/json: {schema: {$ref: "#/components/schemas/Sidebar"}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {$ref: "#/components/responses/NotFound"}
     """
@@ -140,7 +148,9 @@ def nurture(contact_id: int):
         required: true
         content: {application/json: {schema: {type: object, required: [action], properties: {action: {type: string, enum: [stop, restart]}}}}}
       responses:
-        "200": {description: "Whether anything changed, and the contact's nurture state", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "Whether anything changed, and the contact's nurture state"
+          content: {application/json: {schema: {$ref: "#/components/schemas/NurtureState"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -178,7 +188,9 @@ def contacted(contact_id: int):
         required: false
         content: {application/json: {schema: {type: object, properties: {by: {type: string, description: "who contacted (default: the token's user)"}}}}}
       responses:
-        "200": {description: "How many alerts were open", content: {application/json: {schema: {type: object, properties: {acked: {type: integer}}}}}}
+        "200":
+          description: "How many alerts were open"
+          content: {application/json: {schema: {$ref: "#/components/schemas/Acked"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -216,7 +228,9 @@ def upload_version():
         required: true
         content: {multipart/form-data: {schema: {type: object, properties: {files: {type: array, items: {type: string, format: binary}}}}}}
       responses:
-        "201": {description: "Stored (or an identical earlier version reused)", content: {application/json: {schema: {type: object}}}}
+        "201":
+          description: "Stored (or an identical earlier version reused)"
+          content: {application/json: {schema: {$ref: "#/components/schemas/StoredVersion"}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "422": {description: "Every problem with file, row and field; nothing stored", content: {application/json: {schema: {$ref: "#/components/schemas/Problems"}}}}
@@ -246,7 +260,9 @@ def activate(version_id: int):
       parameters:
         - {name: version_id, in: path, required: true, schema: {type: integer}}
       responses:
-        "200": {description: "The versions after activation", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The versions after activation"
+          content: {application/json: {schema: {$ref: "#/components/schemas/ContentVersions"}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
@@ -274,7 +290,9 @@ def compare():
         - {name: from, in: query, required: true, schema: {type: integer}}
         - {name: to, in: query, required: true, schema: {type: integer}}
       responses:
-        "200": {description: "Change lines", content: {application/json: {schema: {type: object, properties: {changes: {type: array, items: {type: string}}}}}}}
+        "200":
+          description: "Change lines"
+          content: {application/json: {schema: {$ref: "#/components/schemas/VersionDiff"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}

@@ -1,8 +1,6 @@
 """JSON API for contacts: the contact with its timeline, stages set by hand, milestones set by sales."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
@@ -10,6 +8,7 @@ from app.console.access import api_auth
 from app.console.actions import apply_change
 from app.console.scope import get_contact as visible_contact
 from app.models import Activity, Contact, Follow, OutboxAction, StageChange, utcnow
+from app.models.base import iso
 from bots.journey import apply_signals, set_stage_by_hand
 from bots.stage_rules import Signal
 
@@ -17,31 +16,27 @@ bp = Blueprint("api_contacts", __name__, url_prefix="/api")
 SALES_SIGNALS = ("signed",)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def contact_json(session, contact: Contact, journey) -> dict:
     """The contact, its relations and its timeline, newest last."""
     follows = session.execute(select(Follow).where(Follow.contact_id == contact.id).order_by(Follow.id)).scalars()
     timeline = [
-        {"at": _iso(a.at), "type": a.kind, "summary": a.summary, "event_id": a.event_id, "detail": a.detail}
+        {"at": iso(a.at), "type": a.kind, "summary": a.summary, "event_id": a.event_id, "detail": a.detail}
         for a in session.execute(select(Activity).where(Activity.contact_id == contact.id)).scalars()
     ] + [
-        {"at": _iso(c.created_at), "type": f"{c.axis}_change", "summary": c.reason, "event_id": c.event_id,
+        {"at": iso(c.created_at), "type": f"{c.axis}_change", "summary": c.reason, "event_id": c.event_id,
          "detail": {"from": c.from_value, "to": c.to_value, "rule": c.rule_id, "actor": c.actor}}
         for c in session.execute(select(StageChange).where(StageChange.contact_id == contact.id)).scalars()
     ] + [
-        {"at": _iso(o.created_at), "type": "send", "summary": f"{o.kind}: {o.status}", "event_id": o.event_id,
+        {"at": iso(o.created_at), "type": "send", "summary": f"{o.kind}: {o.status}", "event_id": o.event_id,
          "detail": {"action_id": o.id, "kind": o.kind, "status": o.status, "attempts": o.attempts,
-                    "result": o.result, "error": o.error, "done_at": _iso(o.done_at)}}
+                    "result": o.result, "error": o.error, "done_at": iso(o.done_at)}}
         for o in session.execute(select(OutboxAction).where(OutboxAction.contact_id == contact.id)).scalars()
     ]
     stage = journey.stage(contact.stage)
     return {
         "id": contact.id, "external_userid": contact.external_userid, "name": contact.name, "corp_name": contact.corp_name,
         "channel": contact.channel_state, "owner": contact.owner_userid,
-        "stage": {"key": stage.key, "name": stage.name, "entered_at": _iso(contact.stage_entered_at)},
+        "stage": {"key": stage.key, "name": stage.name, "entered_at": iso(contact.stage_entered_at)},
         "lead_status": contact.lead_status, "nurture_stopped": contact.nurture_stopped, "score": contact.score,
         "relations": [{"userid": f.userid, "status": f.status, "state": f.state, "lost_reason": f.lost_reason} for f in follows],
         "timeline": sorted(timeline, key=lambda item: item["at"] or ""),
@@ -60,7 +55,9 @@ def get_contact(contact_id: int):
       parameters:
         - {name: contact_id, in: path, required: true, schema: {type: integer}}
       responses:
-        "200": {description: "The contact", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The contact"
+          content: {application/json: {schema: {$ref: "#/components/schemas/Contact"}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {$ref: "#/components/responses/NotFound"}
     """
@@ -87,7 +84,9 @@ def set_stage(contact_id: int):
         required: true
         content: {application/json: {schema: {type: object, required: [stage], properties: {stage: {type: string}, by: {type: string}, note: {type: string}}}}}
       responses:
-        "200": {description: "The changes and the contact", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The changes and the contact"
+          content: {application/json: {schema: {$ref: "#/components/schemas/ContactChanges"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -118,7 +117,9 @@ def add_signal(contact_id: int):
         required: true
         content: {application/json: {schema: {type: object, required: [kind], properties: {kind: {type: string, enum: [signed]}, by: {type: string}}}}}
       responses:
-        "200": {description: "The changes and the contact", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The changes and the contact"
+          content: {application/json: {schema: {$ref: "#/components/schemas/ContactChanges"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}

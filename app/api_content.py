@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from app.console.access import api_auth
+from app.console.content_upload import version_json
 from app.content_versions import active_version
 from app.models import ContentVersion, utcnow
 from app.preview import preview
@@ -22,15 +23,16 @@ def versions():
       tags: [content]
       security: [{bearerAuth: []}]
       responses:
-        "200": {description: "Versions", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "Versions"
+          content: {application/json: {schema: {$ref: "#/components/schemas/ContentVersions"}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
     """
     services = current_app.extensions["scrm"]
     with services.sessions() as session:
         rows = session.execute(select(ContentVersion).order_by(ContentVersion.id.desc())).scalars().all()
-        return jsonify(versions=[{"id": v.id, "sha256": v.content_hash, "files": sorted(v.files), "loaded_by": v.loaded_by,
-                                  "loaded_at": v.loaded_at.isoformat(), "active": v.active} for v in rows])
+        return jsonify(versions=[version_json(v) for v in rows])
 
 
 @bp.get("/preview")
@@ -47,7 +49,9 @@ def get_preview():
         - {name: contact, in: query, schema: {type: integer}}
         - {name: version, in: query, schema: {type: integer}, description: "preview a stored version instead of the active one"}
       responses:
-        "200": {description: "The preview", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The preview"
+          content: {application/json: {schema: {$ref: "#/components/schemas/Preview"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}

@@ -8,6 +8,7 @@ from app.console.access import api_auth
 from app.console.leads import ack_alert, lead_alerts
 from app.console.scope import visible_alerts
 from app.models import LeadAlert
+from app.models.base import iso
 
 bp = Blueprint("api_leads", __name__, url_prefix="/api/leads")
 
@@ -16,9 +17,8 @@ def alert_json(alert: LeadAlert) -> dict:
     """An alert with its explanation and whether sales picked it up."""
     return {"id": alert.id, "contact_id": alert.contact_id, "owner": alert.owner_userid, "intent": alert.intent,
             "trigger": alert.trigger, "explanation": alert.explanation, "summary": alert.summary,
-            "message_at": alert.message_at.isoformat(), "created_at": alert.created_at.isoformat(),
-            "acked_at": alert.acked_at.isoformat() if alert.acked_at else None, "acked_by": alert.acked_by,
-            "escalated_at": alert.escalated_at.isoformat() if alert.escalated_at else None}
+            "message_at": iso(alert.message_at), "created_at": iso(alert.created_at), "acked_at": iso(alert.acked_at),
+            "acked_by": alert.acked_by, "escalated_at": iso(alert.escalated_at)}
 
 
 @bp.get("")
@@ -33,7 +33,7 @@ def list_leads():
       parameters:
         - {name: open, in: query, schema: {type: integer, enum: [0, 1]}, description: "1 = only those nobody marked contacted"}
       responses:
-        "200": {description: "Alerts", content: {application/json: {schema: {type: object}}}}
+        "200": {description: "Alerts", content: {application/json: {schema: {$ref: "#/components/schemas/LeadAlerts"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
     """
@@ -57,7 +57,9 @@ def ack(alert_id: int):
         required: false
         content: {application/json: {schema: {type: object, properties: {by: {type: string}}}}}
       responses:
-        "200": {description: "The alert", content: {application/json: {schema: {type: object}}}}
+        "200":
+          description: "The alert"
+          content: {application/json: {schema: {$ref: "#/components/schemas/LeadAlert"}}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.console.scope import Principal, visible_contacts
 from app.models import Contact
+from app.models.base import iso
 
 PAGE_SIZE = 50
 MAX_PAGE = 200
@@ -91,7 +92,7 @@ def search_contacts(session: Session, principal: Principal, filters: ContactFilt
          "channel_name": channels.for_state(c.channel_state).name, "owner": c.owner_userid, "stage": c.stage,
          "stage_name": names.get(c.stage, c.stage), "lead_status": c.lead_status, "score": round(c.score, 1),
          "nurture_stopped": c.nurture_stopped, "tags": contact_tags(c, journey, channels),
-         "last_activity_at": c.last_activity_at.isoformat() if c.last_activity_at else None} for c in rows]}
+         "last_activity_at": iso(c.last_activity_at)} for c in rows]}
 
 
 def _tag_clause(tag: str, journey, channels):
@@ -130,7 +131,7 @@ def sidebar_view(session: Session, services, contact: Contact, now, days: int = 
             "tags": contact_tags(contact, journey, services.content.channels()),
             "open_alerts": [{"id": a.id, "intent": a.explanation.get("intent") or a.intent, "summary": a.summary,
                              "said": (a.explanation.get("messages") or [""])[-1], "next_step": a.explanation.get("next_step"),
-                             "created_at": a.created_at.isoformat()} for a in alerts],
+                             "created_at": iso(a.created_at)} for a in alerts],
             "recent": full["timeline"][-8:][::-1],
             "next_touches": touches[:5],
             "horizon_days": days}

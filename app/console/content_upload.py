@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.content_versions import StoredVersion, activate, calendar_of, diff, store_version
 from app.models import ContentVersion
+from app.models.base import iso
 from content.errors import ContentError, ContentProblem
 
 SUFFIXES = (".yaml", ".yml", ".csv", ".xlsx")
@@ -77,7 +78,7 @@ def problem_json(problem: ContentProblem) -> dict:
 def version_json(row: ContentVersion) -> dict:
     """A stored version's summary."""
     return {"id": row.id, "sha256": row.content_hash, "files": sorted(row.files), "loaded_by": row.loaded_by,
-            "loaded_at": row.loaded_at.isoformat(), "active": row.active}
+            "loaded_at": iso(row.loaded_at), "active": row.active}
 
 
 def list_versions(session: Session) -> list[ContentVersion]:

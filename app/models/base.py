@@ -16,5 +16,11 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
+def iso(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 in UTC with its offset, the same from SQLite (naive) and PostgreSQL (session zone)."""
+    utc = as_utc(value)
+    return utc.astimezone(timezone.utc).isoformat() if utc is not None else None
+
+
 class Base(DeclarativeBase):
     """Declarative base shared by every model."""
