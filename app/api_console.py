@@ -6,8 +6,15 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from app.console.access import api_auth
 from app.console.contacts_query import FilterError, parse_filters, search_contacts, sidebar_view
-from app.console.content_upload import (Upload, activate_version, compare_versions, list_versions, problem_json,
-                                        store_upload, version_json)
+from app.console.content_upload import (
+    Upload,
+    activate_version,
+    compare_versions,
+    list_versions,
+    problem_json,
+    store_upload,
+    version_json,
+)
 from app.console.dashboard import PeriodError, dashboard, parse_period
 from app.console.leads import ack_contact
 from app.console.nurture_control import NurtureRefused, restart_nurture, stop_nurture
@@ -81,7 +88,10 @@ def list_contacts():
       tags: [contacts]
       security: [{bearerAuth: []}]
       parameters:
-        - {name: q, in: query, schema: {type: string}, description: "name or company contains, or exact external_userid"}
+        - name: q
+          in: query
+          schema: {type: string}
+          description: "name or company contains, or exact external_userid"
         - {name: stage, in: query, schema: {type: string}}
         - {name: tag, in: query, schema: {type: string}}
         - {name: channel, in: query, schema: {type: string}}
@@ -146,7 +156,9 @@ def nurture(contact_id: int):
         - {name: contact_id, in: path, required: true, schema: {type: integer}}
       requestBody:
         required: true
-        content: {application/json: {schema: {type: object, required: [action], properties: {action: {type: string, enum: [stop, restart]}}}}}
+        content:
+          application/json:
+            schema: {type: object, required: [action], properties: {action: {type: string, enum: [stop, restart]}}}
       responses:
         "200":
           description: "Whether anything changed, and the contact's nurture state"
@@ -155,7 +167,11 @@ def nurture(contact_id: int):
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
-        "409": {description: "The contact opted out or is lost and cannot be nurtured", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "409":
+          description: "The contact opted out or is lost and cannot be nurtured"
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
     """
     action = (request.get_json(silent=True) or {}).get("action")
     if action not in ("stop", "restart"):
@@ -186,7 +202,11 @@ def contacted(contact_id: int):
         - {name: contact_id, in: path, required: true, schema: {type: integer}}
       requestBody:
         required: false
-        content: {application/json: {schema: {type: object, properties: {by: {type: string, description: "who contacted (default: the token's user)"}}}}}
+        content:
+          application/json:
+            schema:
+              type: object
+              properties: {by: {type: string, description: "who contacted (default: the token's user)"}}
       responses:
         "200":
           description: "How many alerts were open"
@@ -226,14 +246,20 @@ def upload_version():
         - {name: activate, in: query, schema: {type: integer, enum: [0, 1], default: 0}}
       requestBody:
         required: true
-        content: {multipart/form-data: {schema: {type: object, properties: {files: {type: array, items: {type: string, format: binary}}}}}}
+        content:
+          multipart/form-data:
+            schema: {type: object, properties: {files: {type: array, items: {type: string, format: binary}}}}
       responses:
         "201":
           description: "Stored (or an identical earlier version reused)"
           content: {application/json: {schema: {$ref: "#/components/schemas/StoredVersion"}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
-        "422": {description: "Every problem with file, row and field; nothing stored", content: {application/json: {schema: {$ref: "#/components/schemas/Problems"}}}}
+        "422":
+          description: "Every problem with file, row and field; nothing stored"
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Problems"}
     """
     uploads = [Upload(f.filename or "", f.read()) for f in request.files.getlist("files")]
     services = _services()

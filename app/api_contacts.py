@@ -34,11 +34,13 @@ def contact_json(session, contact: Contact, journey) -> dict:
     ]
     stage = journey.stage(contact.stage)
     return {
-        "id": contact.id, "external_userid": contact.external_userid, "name": contact.name, "corp_name": contact.corp_name,
+        "id": contact.id, "external_userid": contact.external_userid, "name": contact.name,
+        "corp_name": contact.corp_name,
         "channel": contact.channel_state, "owner": contact.owner_userid,
         "stage": {"key": stage.key, "name": stage.name, "entered_at": iso(contact.stage_entered_at)},
         "lead_status": contact.lead_status, "nurture_stopped": contact.nurture_stopped, "score": contact.score,
-        "relations": [{"userid": f.userid, "status": f.status, "state": f.state, "lost_reason": f.lost_reason} for f in follows],
+        "relations": [{"userid": f.userid, "status": f.status, "state": f.state, "lost_reason": f.lost_reason}
+                      for f in follows],
         "timeline": sorted(timeline, key=lambda item: item["at"] or ""),
     }
 
@@ -82,7 +84,12 @@ def set_stage(contact_id: int):
         - {name: contact_id, in: path, required: true, schema: {type: integer}}
       requestBody:
         required: true
-        content: {application/json: {schema: {type: object, required: [stage], properties: {stage: {type: string}, by: {type: string}, note: {type: string}}}}}
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [stage]
+              properties: {stage: {type: string}, by: {type: string}, note: {type: string}}
       responses:
         "200":
           description: "The changes and the contact"
@@ -115,7 +122,12 @@ def add_signal(contact_id: int):
         - {name: contact_id, in: path, required: true, schema: {type: integer}}
       requestBody:
         required: true
-        content: {application/json: {schema: {type: object, required: [kind], properties: {kind: {type: string, enum: [signed]}, by: {type: string}}}}}
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [kind]
+              properties: {kind: {type: string, enum: [signed]}, by: {type: string}}
       responses:
         "200":
           description: "The changes and the contact"
@@ -144,5 +156,6 @@ def _change(services, contact_id: int, change):
     if done is None:
         return jsonify(error="no such contact"), 404
     _, changes, contact = done
-    return jsonify(changes=[{"axis": c.axis, "from": c.from_value, "to": c.to_value, "reason": c.reason} for c in changes],
+    return jsonify(changes=[{"axis": c.axis, "from": c.from_value, "to": c.to_value, "reason": c.reason}
+                            for c in changes],
                    contact=contact)

@@ -47,7 +47,10 @@ def get_preview():
       parameters:
         - {name: days, in: query, schema: {type: integer, minimum: 1, maximum: 60, default: 14}}
         - {name: contact, in: query, schema: {type: integer}}
-        - {name: version, in: query, schema: {type: integer}, description: "preview a stored version instead of the active one"}
+        - name: version
+          in: query
+          schema: {type: integer}
+          description: "preview a stored version instead of the active one"
       responses:
         "200":
           description: "The preview"
@@ -56,18 +59,25 @@ def get_preview():
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
-        "409": {description: "No content version loaded", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "409":
+          description: "No content version loaded"
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
     """
     from jobs.nurture import calendar_for
 
     days, contact, wanted = request.args.get("days", "14"), request.args.get("contact"), request.args.get("version")
-    if not days.isdigit() or not 1 <= int(days) <= 60 or any(v is not None and not v.isdigit() for v in (contact, wanted)):
+    if (not days.isdigit() or not 1 <= int(days) <= 60
+            or any(v is not None and not v.isdigit() for v in (contact, wanted))):
         return jsonify(error="days must be 1-60, contact and version integer ids"), 400
     services = current_app.extensions["scrm"]
     with services.sessions() as session:
         version = session.get(ContentVersion, int(wanted)) if wanted else active_version(session)
         if version is None:
-            return (jsonify(error=f"no content version {wanted}"), 404) if wanted else (jsonify(error="no content version loaded"), 409)
+            if wanted:
+                return jsonify(error=f"no content version {wanted}"), 404
+            return jsonify(error="no content version loaded"), 409
         version_id = version.id
         result = preview(session, services, calendar_for(services, version), version_id, int(days), utcnow(),
                          int(contact) if contact else None)

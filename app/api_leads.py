@@ -31,7 +31,10 @@ def list_leads():
       tags: [leads]
       security: [{bearerAuth: []}]
       parameters:
-        - {name: open, in: query, schema: {type: integer, enum: [0, 1]}, description: "1 = only those nobody marked contacted"}
+        - name: open
+          in: query
+          schema: {type: integer, enum: [0, 1]}
+          description: "1 = only those nobody marked contacted"
       responses:
         "200": {description: "Alerts", content: {application/json: {schema: {$ref: "#/components/schemas/LeadAlerts"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
@@ -39,7 +42,8 @@ def list_leads():
     """
     services = current_app.extensions["scrm"]
     with services.sessions() as session:
-        return jsonify(leads=[alert_json(a) for a in lead_alerts(session, g.principal, request.args.get("open") == "1")])
+        alerts = lead_alerts(session, g.principal, request.args.get("open") == "1")
+        return jsonify(leads=[alert_json(a) for a in alerts])
 
 
 @bp.post("/<int:alert_id>/ack")
@@ -70,7 +74,8 @@ def ack(alert_id: int):
         return jsonify(error="'by' (who contacted the lead) is required"), 400
     services = current_app.extensions["scrm"]
     with services.sessions() as session:
-        alert = session.execute(visible_alerts(select(LeadAlert).where(LeadAlert.id == alert_id), g.principal)).scalar_one_or_none()
+        query = visible_alerts(select(LeadAlert).where(LeadAlert.id == alert_id), g.principal)
+        alert = session.execute(query).scalar_one_or_none()
         if alert is None:
             return jsonify(error="no such lead alert"), 404
         if ack_alert(session, alert, by):

@@ -6,9 +6,9 @@ import sys
 import click
 
 from app.cli_content import content
+from app.cli_users import users
 from app.metrics.cli import metrics
 from app.secrets.cli import secrets
-from app.cli_users import users
 from app.settings import Settings
 
 

@@ -73,7 +73,8 @@ def load(files: tuple[str, ...], loaded_by: str | None) -> None:
 @click.option("--to", "new_id", type=int, default=None, help="Newer version (default: the active one).")
 def diff(old_id: int | None, new_id: int | None) -> None:
     """Show what changed between two content versions."""
-    from app.content_versions import active_version, calendar_of, diff as calendar_diff
+    from app.content_versions import active_version, calendar_of
+    from app.content_versions import diff as calendar_diff
     from app.models import ContentVersion
 
     services = _services()
@@ -83,7 +84,8 @@ def diff(old_id: int | None, new_id: int | None) -> None:
             click.echo("no content version loaded yet", err=True)
             sys.exit(1)
         old = session.get(ContentVersion, old_id) if old_id else session.execute(
-            select(ContentVersion).where(ContentVersion.id < new.id).order_by(ContentVersion.id.desc())).scalars().first()
+            select(ContentVersion).where(ContentVersion.id < new.id).order_by(ContentVersion.id.desc())
+        ).scalars().first()
         if old is None:
             click.echo(f"version {new.id} is the first version")
             return
@@ -101,7 +103,8 @@ def preview(days: int, contact_id: int | None) -> None:
     """Print what would go out, to whom, when and by whom, and what the limits push back or drop, and why."""
     from app.content_versions import active_version
     from app.models import utcnow
-    from app.preview import preview as run_preview, render
+    from app.preview import preview as run_preview
+    from app.preview import render
     from jobs.nurture import calendar_for
 
     services = _services()

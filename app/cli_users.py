@@ -39,7 +39,8 @@ def _find(session, username: str):
 @click.option("--role", type=click.Choice(["admin", "marketer", "sales"]), required=True)
 @click.option("--userid", "wecom_userid", default=None, help="The member's WeCom userid (required for sales).")
 @click.option("--name", "display_name", default=None, help="Display name.")
-@click.option("--password", default=None, help="Local password (prompted when omitted; --no-password for WeCom login only).")
+@click.option("--password", default=None,
+              help="Local password (prompted when omitted; --no-password for WeCom login only).")
 @click.option("--no-password", is_flag=True, help="No local password: the user signs in through WeCom only.")
 def add(username: str, role: str, wecom_userid: str | None, display_name: str | None, password: str | None,
         no_password: bool) -> None:

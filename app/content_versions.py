@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def files_hash(files: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def store_version(session: Session, paths: list[str | Path], loaded_by: str, journey=None, channels=None,
+def store_version(session: Session, paths: Sequence[str | Path], loaded_by: str, journey=None, channels=None,
                   activate: bool = True, now=None) -> StoredVersion:
     """Validate the files (ContentError if anything is wrong: nothing stored), then store them as a version."""
     calendar = load_calendar([Path(p) for p in paths], journey=journey, channels=channels)
@@ -85,13 +86,13 @@ def diff(old: Calendar, new: Calendar) -> list[str]:
     """Describe what changed between two calendars, step by step."""
     lines: list[str] = []
     old_seqs, new_seqs = {s.key: s for s in old.sequences}, {s.key: s for s in new.sequences}
-    lines += [f"- removed sequence {key}" for key in sorted(old_seqs.keys() - new_seqs.keys())]
-    lines += [f"+ added sequence {key}" for key in sorted(new_seqs.keys() - old_seqs.keys())]
-    for key in sorted(old_seqs.keys() & new_seqs.keys()):
+    lines += [f"- removed sequence {seq}" for seq in sorted(old_seqs.keys() - new_seqs.keys())]
+    lines += [f"+ added sequence {seq}" for seq in sorted(new_seqs.keys() - old_seqs.keys())]
+    for seq in sorted(old_seqs.keys() & new_seqs.keys()):
         changed = [name for name in ("name", "enroll", "exits", "starts_on", "cycle_days")
-                   if getattr(old_seqs[key], name) != getattr(new_seqs[key], name)]
+                   if getattr(old_seqs[seq], name) != getattr(new_seqs[seq], name)]
         if changed:
-            lines.append(f"~ changed sequence {key}: {', '.join(changed)}")
+            lines.append(f"~ changed sequence {seq}: {', '.join(changed)}")
     old_steps = {(s.key, st.id): st for s in old.sequences for st in s.steps}
     new_steps = {(s.key, st.id): st for s in new.sequences for st in s.steps}
     for key in sorted(old_steps.keys() - new_steps.keys()):

@@ -16,9 +16,9 @@ from werkzeug.serving import make_server
 
 from app.console.demo_account import ensure_demo_admin
 from app.db import upgrade
-from app.factory import create_app
 from app.demo_nurture import run_nurture
 from app.demo_report import report_inquiries, report_journey
+from app.factory import create_app
 from app.models import InboxEvent, OutboxAction
 from app.ports import free_port
 from app.sandbox import SandboxConfig, SandboxServer
@@ -39,7 +39,8 @@ def verify_callback_url(callback_url: str, settings: Settings) -> bool:
     plain = f"demo-{int(time.time())}"
     echostr = crypto.encrypt(plain.encode())
     ts, nonce = str(int(time.time())), "demo"
-    query = urlencode({"msg_signature": signature(crypto.token, ts, nonce, echostr), "timestamp": ts, "nonce": nonce, "echostr": echostr})
+    query = urlencode({"msg_signature": signature(crypto.token, ts, nonce, echostr), "timestamp": ts, "nonce": nonce,
+                       "echostr": echostr})
     response = requests.get(f"{callback_url}?{query}", timeout=5)
     return response.status_code == 200 and response.text == plain
 
@@ -142,7 +143,8 @@ def _report(services, sandbox: SandboxServer, since_id: int, statuses: dict[str,
             select(InboxEvent.kind, InboxEvent.change_type, func.count())
             .where(InboxEvent.id > since_id).group_by(InboxEvent.kind, InboxEvent.change_type)
         ).all()
-    click.echo(f"\ncallbacks sent by the sandbox: {len(deliveries)}, answered 200: {len(delivered)}, attempts {dict(attempts)}")
+    click.echo(f"\ncallbacks sent by the sandbox: {len(deliveries)}, answered 200: {len(delivered)}, "
+               f"attempts {dict(attempts)}")
     click.echo("events stored in the inbox (kind / change type: count):")
     for kind, change_type, count in sorted(kinds, key=lambda r: (r[0], r[1] or "")):
         click.echo(f"  {kind} / {change_type or '-'}: {count}")

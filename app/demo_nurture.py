@@ -1,4 +1,5 @@
-"""The nurture half of `scrm demo`: load the 30-day sequence, plan a simulated morning, let staff confirm, read results."""
+"""The nurture half of `scrm demo`: load the 30-day sequence, plan a simulated morning, let staff confirm, read
+results."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -35,10 +35,12 @@ def report_journey(services, sandbox, since_action: int, actions: dict[str, int]
     journey = services.content.journey
     with services.sessions() as session:
         stages = dict(session.execute(select(Contact.stage, func.count()).group_by(Contact.stage)).all())
-        channels = dict(session.execute(select(Contact.channel_state, func.count()).group_by(Contact.channel_state)).all())
+        channels = dict(session.execute(select(Contact.channel_state, func.count())
+                                        .group_by(Contact.channel_state)).all())
         statuses = dict(session.execute(select(Follow.status, func.count()).group_by(Follow.status)).all())
         welcomes = dict(session.execute(
-            select(OutboxAction.status, func.count()).where(OutboxAction.kind == "welcome", OutboxAction.id > since_action)
+            select(OutboxAction.status, func.count())
+            .where(OutboxAction.kind == "welcome", OutboxAction.id > since_action)
             .group_by(OutboxAction.status)).all())
     book = services.content.channels()
     click.echo("\ncontacts by journey stage: " + ", ".join(f"{journey.stage(k).name} {n}" for k, n in stages.items()))
@@ -69,6 +71,8 @@ def report_inquiries(services, sandbox) -> bool:
                f"(robot posts {len(robot)}); opted out: {opted}")
     if alerts:
         facts = alerts[0].explanation
-        click.echo(f"example alert to {alerts[0].owner_userid}: {facts['who']}（{facts['company']}）{facts['intent']} — "
-                   f"渠道 {facts['channel']}，阶段 {facts['stage']}，客户说 {facts['messages']}，建议：{facts['next_step']}")
+        click.echo(f"example alert to {alerts[0].owner_userid}: "
+                   f"{facts['who']}（{facts['company']}）{facts['intent']} — "
+                   f"渠道 {facts['channel']}，阶段 {facts['stage']}，客户说 {facts['messages']}，"
+                   f"建议：{facts['next_step']}")
     return messages > 0 and bool(alerts)

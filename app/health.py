@@ -1,7 +1,8 @@
 """GET /readyz: can this process reach the database (SELECT 1) and Redis (PING, when REDIS_URL is set)?"""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Callable
 
 from flask import Blueprint, current_app, jsonify

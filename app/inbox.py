@@ -13,7 +13,8 @@ from app.wecom.envelope import Envelope
 from app.wecom.events import event_kind
 
 ERROR_CHARS = 500
-COLUMNS = ("dedupe_key", "corp_id", "kind", "change_type", "wecom_create_time", "payload", "status", "attempts", "received_at")
+COLUMNS = ("dedupe_key", "corp_id", "kind", "change_type", "wecom_create_time", "payload", "status", "attempts",
+           "received_at")
 # One statement for SQLite (>= 3.35) and PostgreSQL; a plain text statement is compiled once, not per callback.
 _INSERT = text(
     f"INSERT INTO inbox_events ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)}) "
@@ -48,7 +49,8 @@ def claim(session: Session, event_id: int, stale_after: int, now: datetime | Non
     return claimed[0] if claimed else None
 
 
-def claim_many(session: Session, event_ids: list[int], stale_after: int, now: datetime | None = None) -> list[InboxEvent]:
+def claim_many(session: Session, event_ids: list[int], stale_after: int,
+               now: datetime | None = None) -> list[InboxEvent]:
     """Take every listed event that is pending, or claimed longer ago than `stale_after` seconds (its worker died),
     in one statement; return those taken, oldest first."""
     now = now or utcnow()
@@ -56,7 +58,8 @@ def claim_many(session: Session, event_ids: list[int], stale_after: int, now: da
     claimed = session.scalars(
         update(InboxEvent)
         .where(InboxEvent.id.in_(event_ids))
-        .where(or_(InboxEvent.status == "pending", (InboxEvent.status == "processing") & (InboxEvent.claimed_at < stale)))
+        .where(or_(InboxEvent.status == "pending",
+                   (InboxEvent.status == "processing") & (InboxEvent.claimed_at < stale)))
         .values(status="processing", claimed_at=now, attempts=InboxEvent.attempts + 1)
         .returning(InboxEvent)
         .execution_options(synchronize_session=False)
@@ -68,7 +71,8 @@ def claim_many(session: Session, event_ids: list[int], stale_after: int, now: da
 def finish(session: Session, event_id: int) -> None:
     """Mark the event processed, in the caller's transaction (with what processing it wrote)."""
     session.execute(
-        update(InboxEvent).where(InboxEvent.id == event_id).values(status="done", processed_at=utcnow(), last_error=None)
+        update(InboxEvent).where(InboxEvent.id == event_id)
+        .values(status="done", processed_at=utcnow(), last_error=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -104,7 +108,8 @@ def stale_events(session: Session, pending_after: int, processing_after: int, no
         .where(
             or_(
                 (InboxEvent.status == "pending") & (InboxEvent.received_at < pending_cutoff),
-                (InboxEvent.status == "processing") & (InboxEvent.claimed_at < now - timedelta(seconds=processing_after)),
+                (InboxEvent.status == "processing")
+                & (InboxEvent.claimed_at < now - timedelta(seconds=processing_after)),
             )
         )
         .order_by(InboxEvent.id)

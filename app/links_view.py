@@ -8,13 +8,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, redirect, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app import outbox
-from app.throttle import allowed
 from app.links import QUOTE_KINDS, TOKEN_MAX, find_link, record_open
-from bots.alerts import raise_alert
 from app.models import Contact, TrackedLink, utcnow
+from app.throttle import allowed
 from app.wecom.errors import WeComError
+from bots.alerts import raise_alert
 from jobs.actions import enqueue_actions
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ def open_link(token: str) -> Any:
                                        user_agent=request.headers.get("User-Agent", ""),
                                        secret=services.settings.wecom_secret, journey=services.content.journey)
         if contact is not None and link.link_kind in QUOTE_KINDS:
-            actions += raise_alert(session, services, contact, "link", "link", [], [f"正在看：{link.title or link.url}"],
-                                   [f"opened the tracked {link.link_kind} link"], utcnow())
+            actions += raise_alert(session, services, contact, "link", "link", [],
+                                   [f"正在看：{link.title or link.url}"], [f"opened the tracked {link.link_kind} link"],
+                                   utcnow())
         created = outbox.store_actions(session, actions)
         session.commit()
     if changes:
@@ -58,7 +60,7 @@ def open_link(token: str) -> Any:
     return response
 
 
-def _oauth_redirect(settings: Any, token: str) -> Response | None:
+def _oauth_redirect(settings: Any, token: str) -> WerkzeugResponse | None:
     """Send a viewer in WeChat's or WeCom's browser once through OAuth (snsapi_base, silent) so the open names them.
 
     Only when OAuth is configured, only in those browsers (elsewhere the authorize page cannot answer), and never

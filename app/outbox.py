@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ def insert_actions(session: Session, actions: list["Action"], event_id: int | No
         "status": "running" if mine else "pending", "attempts": 1 if mine else 0,
         "claimed_at": now if mine else None, "contact_id": action.contact_id, "event_id": event_id,
         "not_after": action.not_after, "created_at": now,
-    } for action, mine in zip(actions, here)], ["key"])
+    } for action, mine in zip(actions, here, strict=True)], ["key"])
     order: dict[str, int] = {}
     for n, action in enumerate(actions):
         order.setdefault(action.key, n)
@@ -78,7 +78,7 @@ def settle(session: Session, action_id: int, status: str, result: dict | None = 
     """
     if not keep:
         session.rollback()
-    values = {"status": status, "error": error[:ERROR_CHARS] if error else None}
+    values: dict[str, Any] = {"status": status, "error": error[:ERROR_CHARS] if error else None}
     if result is not None:
         values["result"] = result
     if status != "pending":
@@ -96,7 +96,8 @@ class StaleAction(NamedTuple):
     abandoned: int | None
 
 
-def stale_actions(session: Session, pending_after: int, running_after: int, now: datetime | None = None, limit: int = 500) -> list[StaleAction]:
+def stale_actions(session: Session, pending_after: int, running_after: int, now: datetime | None = None,
+                  limit: int = 500) -> list[StaleAction]:
     """Actions left pending or running too long (a lost enqueue, a dead worker)."""
     now = now or utcnow()
     rows = session.execute(

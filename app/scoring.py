@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import lru_cache
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.contacts import add_activity, change_axis
 from app.models import Contact, ScoreEventRow, StageChange
+from app.models.base import as_utc
 from app.upsert import insert_ignore
 from bots.scoring import ScoreEvent, ScoreResult, classify_lead, score, thresholds
 from content.journey import DEFAULT_JOURNEY, Journey, load_journey
 from content.scoring import DEFAULT_SCORING, ScoringConfig, load_scoring
-from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 HOT_LEAD = "hot_lead"

@@ -66,13 +66,14 @@ _current: Services | None = None
 
 def build_services(settings: Settings, durable_commits: bool = True) -> Services:
     """Create the engine, queues and crypto described by the settings (see `make_engine` for durable_commits)."""
-    from jobs.events import enqueue_events
     from app.secrets.resolve import secure_settings
+    from jobs.events import enqueue_events
 
     engine = make_engine(settings.database_url, durable_commits)
     settings = secure_settings(settings, engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    queues: Queues = RedisQueues(redis, settings.job_retry_intervals) if redis else InlineQueues(settings.job_retry_intervals)
+    queues: Queues = (RedisQueues(redis, settings.job_retry_intervals) if redis
+                      else InlineQueues(settings.job_retry_intervals))
     crypto = CallbackCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
     content = ContentStore(settings.journey_path, settings.channels_path)
     services = Services(settings, engine, make_sessions(engine), queues, redis, crypto, content=content)

@@ -25,7 +25,8 @@ def store_groups(session: Session, groups: list[TagGroup], complete: bool = Fals
         for tag in group.tags:
             seen.add(tag.id)
             row = session.get(Tag, tag.id) or Tag(tag_id=tag.id)
-            row.name, row.group_id, row.group_name, row.deleted, row.updated_at = tag.name, group.group_id, group.group_name, False, utcnow()
+            row.name, row.group_id, row.group_name = tag.name, group.group_id, group.group_name
+            row.deleted, row.updated_at = False, utcnow()
             session.add(row)
     if complete:
         for row in session.execute(select(Tag).where(Tag.deleted.is_(False))).scalars():

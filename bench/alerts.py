@@ -1,4 +1,5 @@
-"""Hot-lead alert latency: prospects asking the price, each alert measured from their message to the owner's app message.
+"""Hot-lead alert latency: prospects asking the price, each alert measured from their message to the owner's app
+message.
 
 Runs the whole system (sandbox, gunicorn with 2 workers, rq workers, PostgreSQL, Redis), lets --prospects
 prospects add 10 sales staff, then has each ask "你们这个系统一年多少钱？" spread over --seconds, and prints p50/p99
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -90,8 +92,10 @@ def stage_timings(system: System, run: InquiryRun) -> dict[str, list[float]]:
                           session.execute(select(InboxEvent.received_at, InboxEvent.claimed_at)
                                           .where(InboxEvent.kind == "msgaudit_notify")))
         pulled = {ext: as_utc(t).timestamp() for ext, t in session.execute(
-            select(ArchivedMessage.external_userid, ArchivedMessage.created_at).where(ArchivedMessage.direction == "in"))}
-        alerted = {cid: as_utc(t).timestamp() for cid, t in session.execute(select(LeadAlert.contact_id, LeadAlert.created_at))}
+            select(ArchivedMessage.external_userid, ArchivedMessage.created_at)
+            .where(ArchivedMessage.direction == "in"))}
+        alerted = {cid: as_utc(t).timestamp()
+                   for cid, t in session.execute(select(LeadAlert.contact_id, LeadAlert.created_at))}
     stages: dict[str, list[float]] = {"notify stored": [], "notify queued": [], "pulled": [], "alert stored": [],
                                       "card sent": []}
     for ext in run.prospects:
@@ -100,7 +104,7 @@ def stage_timings(system: System, run: InquiryRun) -> dict[str, list[float]]:
         asked = run.asked[ext]
         stored, claimed = next(((s, c) for s, c in notifies if s >= asked), (pulled[ext], pulled[ext]))
         marks = [asked, stored, claimed, pulled[ext], alerted[run.contact_ids[ext]], run.cards[ext][0]["at"]]
-        for name, (before, after) in zip(stages, zip(marks, marks[1:])):
+        for name, (before, after) in zip(stages, pairwise(marks), strict=True):
             stages[name].append(max(0.0, after - before))
     return stages
 
@@ -142,7 +146,8 @@ def main() -> None:
               f"max {latencies[-1] * 1000:.0f} ms; p99 / 5 s target = {p99 / TARGET:.2f} (target < 1.0)")
         for stage, values in run.stages.items():
             values.sort()
-            print(f"  {stage:<13} p50 {statistics.median(values) * 1000:6.0f} ms  p99 {percentile(values, 99) * 1000:6.0f} ms")
+            print(f"  {stage:<13} p50 {statistics.median(values) * 1000:6.0f} ms  "
+                  f"p99 {percentile(values, 99) * 1000:6.0f} ms")
         with system.services.sessions() as session:
             work = session.execute(select(OutboxAction.kind, func.count(), func.sum(OutboxAction.attempts))
                                    .group_by(OutboxAction.kind)).all()

@@ -14,12 +14,13 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import closed_loop, gunicorn, open_loop, summary_ms  # noqa: E402
+from redis import Redis  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
 from app.db import make_engine, upgrade  # noqa: E402
 from app.wecom.crypto import CallbackCrypto  # noqa: E402
 from app.wecom.envelope import seal_envelope  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from redis import Redis  # noqa: E402
+from bench.harness import closed_loop, gunicorn, open_loop, summary_ms  # noqa: E402
 
 CORP, TOKEN, KEY = "ww5andb0x0000001", "benchtoken", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 EVENT = (
@@ -36,7 +37,8 @@ def signed_events(count: int, offset: int) -> list[tuple[str, bytes]]:
     crypto = CallbackCrypto(TOKEN, KEY, CORP)
     out = []
     for n in range(offset, offset + count):
-        args, body = seal_envelope(crypto, EVENT.format(corp=CORP, ts=1700000000 + n // 50, n=n), str(1700000000 + n), f"n{n}")
+        xml = EVENT.format(corp=CORP, ts=1700000000 + n // 50, n=n)
+        args, body = seal_envelope(crypto, xml, str(1700000000 + n), f"n{n}")
         out.append((f"/wecom/callback?{urlencode(args)}", body))
     return out
 

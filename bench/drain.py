@@ -2,9 +2,9 @@
 
 Runs the whole system (sandbox in this process, gunicorn with 2 workers, PostgreSQL, Redis) with no rq worker,
 lets the sandbox deliver --events callbacks (the soak's mix: --add-share adds with a welcome code, the rest edits,
-plus chat messages whose archive notifies come once a second) after --seed prospects, then starts the workers and times the drain:
-every inbox event processed and every outbox action settled. Prints events/s and the CPU milliseconds per event
-spent by the rq workers, PostgreSQL, Redis and the sandbox.
+plus chat messages whose archive notifies come once a second) after --seed prospects, then starts the workers and
+times the drain: every inbox event processed and every outbox action settled. Prints events/s and the CPU
+milliseconds per event spent by the rq workers, PostgreSQL, Redis and the sandbox.
 
 Baseline, same run, same workers: a backlog of as many no-op rq jobs (rq's own cost per job).
 
@@ -86,7 +86,8 @@ def start_suspended(system: System, redis: Redis, workers: int) -> list[int]:
     return [proc.pid for proc in procs]
 
 
-def drain(system: System, redis: Redis, pids: list[int], done, timeout: float = 600.0) -> tuple[float, dict[str, float]]:
+def drain(system: System, redis: Redis, pids: list[int], done,
+          timeout: float = 600.0) -> tuple[float, dict[str, float]]:
     """Resume the suspended workers, wait until `done()`, stop them; return (seconds, CPU seconds per group)."""
     meter, started = CpuMeter(pids), time.monotonic()
     resume(redis)
@@ -128,7 +129,8 @@ def main() -> None:
         owners: dict[str, str] = {}
         pids = start_suspended(system, redis, args.workers)
         for n in range(args.seed):
-            owners[state.add_prospect(STAFF[n % len(STAFF)], state=CHANNELS[0])["external_userid"]] = STAFF[n % len(STAFF)]
+            owner = STAFF[n % len(STAFF)]
+            owners[state.add_prospect(owner, state=CHANNELS[0])["external_userid"]] = owner
         drain(system, redis, pids, lambda: settled(system, state, args.seed, redis))
 
         pids = start_suspended(system, redis, args.workers)
@@ -155,7 +157,8 @@ def main() -> None:
               f"outbox {', '.join(f'{k} {n}' for k, n in sorted(work))}; failed or expired {failed}; "
               f"sandbox violations {state.violation_total()}")
         print("CPU ms per event: " + ", ".join(f"{k} {v / stored * 1000:.2f}" for k, v in cpu.items()))
-        print(f"baseline, no-op rq jobs: {args.events} in {base_seconds:.1f} s = {args.events / base_seconds:.1f} jobs/s; "
+        print(f"baseline, no-op rq jobs: {args.events} in {base_seconds:.1f} s = "
+              f"{args.events / base_seconds:.1f} jobs/s; "
               f"rq workers {base_cpu['rq workers'] / args.events * 1000:.2f} CPU ms per job")
         print(f"ratio: events/s / no-op jobs/s = {stored / seconds / (args.events / base_seconds):.3f}; "
               f"worker CPU per event / per no-op job = "

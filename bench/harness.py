@@ -24,7 +24,8 @@ def gunicorn(target: str, env: dict[str, str], workers: int = 2, port: int | Non
     """Run `gunicorn target` on a (free) port until the block ends; yield the port."""
     port = port or free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         target],
         cwd=ROOT, env={**os.environ, **env},
     )
     try:
@@ -42,9 +43,9 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> N
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
-        except OSError:
+        except OSError as err:
             if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"nothing listens on port {port} (process exit code {proc.poll()})")
+                raise RuntimeError(f"nothing listens on port {port} (process exit code {proc.poll()})") from err
             pause.wait(0.05)
 
 
@@ -69,7 +70,8 @@ def closed_loop(port: int, requests: list[tuple[str, bytes]], concurrency: int =
     return len(requests) / elapsed, sum(1 for s in statuses if s != 200)
 
 
-def open_loop(port: int, requests: list[tuple[str, bytes]], rate: float, concurrency: int = 32) -> tuple[list[float], int]:
+def open_loop(port: int, requests: list[tuple[str, bytes]], rate: float,
+              concurrency: int = 32) -> tuple[list[float], int]:
     """Send requests at a fixed rate; latency counts from the scheduled send time (no coordinated omission)."""
     latencies: list[float] = []
     errors = 0
@@ -115,7 +117,8 @@ def descendants(root: int) -> dict[int, str]:
             continue
         try:
             stat = (entry / "stat").read_text()
-            commands[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            cmdline = (entry / "cmdline").read_bytes()
+            commands[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
         parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])

@@ -72,8 +72,8 @@ def populate(dsn: str, size: int, key: str, calendar: Calendar, stages: list[str
             lines = []
             for cid in range(size):
                 offset = rng.randrange(30)
-                enrolled = datetime.combine(today - timedelta(days=offset), time(rng.randrange(8, 20), rng.randrange(60)),
-                                            tzinfo=SHANGHAI)
+                at = time(rng.randrange(8, 20), rng.randrange(60))
+                enrolled = datetime.combine(today - timedelta(days=offset), at, tzinfo=SHANGHAI)
                 stage = stages[min(int(rng.expovariate(0.9)), len(stages) - 1)]
                 roll = rng.random()
                 lead = "new" if roll < 0.6 else "mql" if roll < 0.9 else "sql" if roll < 0.96 else "lost"

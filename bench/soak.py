@@ -7,8 +7,9 @@ batches their msgaudit_notify callbacks, one a second), some of them price quest
 alert. The scheduler's nurture tick (every minute here) plans 1:1 and Moments sends for the enrolled contacts.
 
 Prints throughput, p50/p99 of callback acknowledgement, welcome and alert latency, the cores each process group
-used after warm-up, the RSS of every process at the end of warm-up and at the end of the load, queue depth sampled over time, errors, and a same-run baseline: the
-bare Flask endpoint (bench/bare_app.py) and ours, driven by the same client at the same rate before the soak.
+used after warm-up, the RSS of every process at the end of warm-up and at the end of the load, queue depth sampled
+over time, errors, and a same-run baseline: the bare Flask endpoint (bench/bare_app.py) and ours, driven by the same
+client at the same rate before the soak.
 
 Exits 1 when a target fails:
   * any error: a non-200 callback, a failed rq job, inbox event or scheduled run, a failed or expired outbox
@@ -318,7 +319,8 @@ def soak(args: argparse.Namespace, database_url: str, log_dir: Path) -> bool:
         system.start_scheduler()
         print(f"soak: {args.minutes:g} min at {args.rate:g} callbacks/s ({args.add_share:.0%} adds, the rest edits, "
               f"plus archive notifies for {args.messages:g} chat messages/s, {args.hot_share:.0%} of them price "
-              f"questions); warm-up {warmup:.0f} s; gunicorn x2, rq workers x{args.workers}, scheduler, sandbox, PostgreSQL, "
+              f"questions); warm-up {warmup:.0f} s; gunicorn x2, rq workers x{args.workers}, scheduler, sandbox, "
+              f"PostgreSQL, "
               f"Redis {args.redis_url}; {os.cpu_count()} cores shared with everything else on this machine")
         bare, ours, baseline_errors = baseline(system, args.rate, args.baseline_seconds)
         system.wait_for(lambda: sample_depth(system, redis, Load()).work == 0, 120, "the baseline probes to drain")
@@ -383,7 +385,8 @@ def soak(args: argparse.Namespace, database_url: str, log_dir: Path) -> bool:
         in_window = sum(1 for d in delivered[warm_delivered:])
         print(f"throughput: {len(delivered)} callbacks acknowledged in total; after warm-up {in_window} in "
               f"{window:.0f} s = {in_window / window:.1f}/s (target {args.rate:g}/s); {processed} inbox events "
-              f"processed; backlog drained {f'{drained:.0f} s' if drained is not None else 'NOT'} after the load stopped")
+              f"processed; backlog drained {f'{drained:.0f} s' if drained is not None else 'NOT'} "
+              f"after the load stopped")
         print(f"callback ack latency after warm-up (sandbox -> 200): {ms(acks)}")
         print(f"baseline at {args.rate:g}/s, same client (new connection per request), before the soak:")
         print(f"  bare Flask endpoint: {ms(bare)}")

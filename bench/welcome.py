@@ -67,7 +67,8 @@ def main() -> None:
             outcomes = dict(session.execute(select(OutboxAction.status, func.count())
                                             .where(OutboxAction.kind == "welcome").group_by(OutboxAction.status)).all())
         p50, p99 = statistics.median(latencies), percentile(latencies, 99)
-        print(f"welcomes: {len(latencies)} of {count} sent, outbox outcomes {outcomes}, all work drained in {drained:.1f} s")
+        print(f"welcomes: {len(latencies)} of {count} sent, outbox outcomes {outcomes}, "
+              f"all work drained in {drained:.1f} s")
         print(f"welcome latency: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
         print(f"ratio to the 20 s window: p50 {p50 / WINDOW:.4f}, p99 {p99 / WINDOW:.4f} (target p99 < 1.0)")
         print(f"baseline, direct send_welcome_msg round trip: p50 {statistics.median(baseline) * 1000:.1f} ms; "

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Contact, Delivery, LeadAlert, utcnow
-from bots.effects import Action
 from app.models.base import as_utc
+from bots.effects import Action
 
 FAST = "welcome"  # the fast lane every worker serves first
 NEXT_STEP = {
@@ -65,7 +65,8 @@ def raise_alert(session: Session, services, contact: Contact, intent: str, trigg
     if recent is not None:
         recent.message_ids = [*recent.message_ids, *message_ids]
         return []
-    facts = explain(session, contact, services.content.journey, services.content.channels(), intent, texts, reasons, now)
+    facts = explain(session, contact, services.content.journey, services.content.channels(), intent, texts, reasons,
+                    now)
     alert = LeadAlert(contact_id=contact.id, owner_userid=contact.owner_userid or "", intent=intent, trigger=trigger,
                       message_ids=message_ids, explanation=facts, summary=card_text(facts), message_at=message_at,
                       created_at=now)
@@ -78,8 +79,9 @@ def raise_alert(session: Session, services, contact: Contact, intent: str, trigg
                       {"touser": contact.owner_userid or "", "msgtype": "textcard", "content": card},
                       queue=FAST, contact_id=contact.id)]
     if settings.sales_robot_key:
+        markdown = robot_markdown(facts, contact.owner_userid)
         actions.append(Action("robot_alert", f"alert:{alert.id}:robot",
-                              {"key": settings.sales_robot_key, "markdown": robot_markdown(facts, contact.owner_userid)},
+                              {"key": settings.sales_robot_key, "markdown": markdown},
                               queue=FAST, contact_id=contact.id))
     return actions
 
@@ -87,7 +89,8 @@ def raise_alert(session: Session, services, contact: Contact, intent: str, trigg
 def card_text(facts: dict) -> str:
     """The app-message card body (WeCom shows about 512 bytes)."""
     said = "；".join(f"“{t[:40]}”" for t in facts["messages"]) or "—"
-    return (f"渠道：{facts['channel']}｜阶段：{facts['stage']}｜培育 {facts['days_in_nurture']} 天，触达 {facts['touches']} 次\n"
+    return (f"渠道：{facts['channel']}｜阶段：{facts['stage']}｜"
+            f"培育 {facts['days_in_nurture']} 天，触达 {facts['touches']} 次\n"
             f"客户说：{said}\n线索分：{facts['score']}｜依据：{'；'.join(facts['reasons'][:3])}\n"
             f"建议：{facts['next_step']}")[:500]
 

@@ -20,8 +20,8 @@ LOST_REASONS = {"del_external_contact": "员工删除了客户", "del_follow_use
 def contact_added(event: ContactAdded, ctx: BotContext) -> None:
     """Store the relation, attribute the channel, set the first stage, queue welcome, details and tags."""
     channel = ctx.channels.for_state(event.state)
-    contact = _contact(ctx, event, f"通过渠道「{channel.name}」添加员工 {event.userid}，进入初始阶段", channel.initial_stage,
-                       expect_new=True)
+    contact = _contact(ctx, event, f"通过渠道「{channel.name}」添加员工 {event.userid}，进入初始阶段",
+                       channel.initial_stage, expect_new=True)
     follow = store.get_or_create_follow(ctx.session, contact, event.userid, expect_new=True)
     if contact.channel_state is None and event.state:
         contact.channel_state = event.state
@@ -39,7 +39,8 @@ def contact_added(event: ContactAdded, ctx: BotContext) -> None:
     if contact.owner_userid not in _live_userids(ctx, contact.id):
         contact.owner_userid = event.userid
     if contact.lead_status == "lost":
-        store.change_axis(ctx.session, contact, "lead_status", "new", f"客户重新添加了员工 {event.userid}", event_id=ctx.event_id)
+        store.change_axis(ctx.session, contact, "lead_status", "new", f"客户重新添加了员工 {event.userid}",
+                          event_id=ctx.event_id)
         contact.nurture_stopped = None
     store.add_activity(ctx.session, contact.id, "added", f"添加了员工 {event.userid}（渠道：{channel.name}）",
                        event_id=ctx.event_id, detail={"userid": event.userid, "state": event.state, "half": event.half})
@@ -74,6 +75,7 @@ def relation_lost(event: ContactEvent, ctx: BotContext) -> None:
         return
     follow.status, follow.changed_at = store.LOST, event.create_time
     follow.lost_reason = "transfer" if by_transfer else event.change_type
+    assert event.change_type is not None  # routed here by its change type
     reason = "客户已转接给其他员工" if by_transfer else LOST_REASONS[event.change_type]
     store.add_activity(ctx.session, contact.id, "lost", f"{reason}（{event.userid}）", event_id=ctx.event_id,
                        detail={"userid": event.userid, "change_type": event.change_type})
@@ -84,7 +86,8 @@ def relation_lost(event: ContactEvent, ctx: BotContext) -> None:
             contact.owner_userid = live[0]
         return
     if not by_transfer:
-        store.change_axis(ctx.session, contact, "lead_status", "lost", reason, rule_id=event.change_type, event_id=ctx.event_id)
+        store.change_axis(ctx.session, contact, "lead_status", "lost", reason, rule_id=event.change_type,
+                          event_id=ctx.event_id)
         contact.nurture_stopped = "lost"
 
 
@@ -92,11 +95,13 @@ def relation_lost(event: ContactEvent, ctx: BotContext) -> None:
 def transfer_failed(event: TransferFailed, ctx: BotContext) -> None:
     """Record the failed transfer and tell the staff member."""
     contact = _contact(ctx, event, "转接事件中首次记录该客户")
-    why = {"customer_refused": "客户拒绝了转接", "customer_limit_exceed": "接替员工的客户数已达上限"}.get(event.fail_reason, event.fail_reason)
+    why = {"customer_refused": "客户拒绝了转接",
+           "customer_limit_exceed": "接替员工的客户数已达上限"}.get(event.fail_reason, event.fail_reason)
     store.add_activity(ctx.session, contact.id, "transfer_failed", f"转接失败：{why}", event_id=ctx.event_id,
                        detail={"userid": event.userid, "fail_reason": event.fail_reason})
     name = contact.name or contact.external_userid
-    ctx.record(effects.app_message(event.userid, f"客户「{name}」转接失败：{why}。请跟进该客户。", f"transfer-fail:{ctx.event_id}", contact.id))
+    ctx.record(effects.app_message(event.userid, f"客户「{name}」转接失败：{why}。请跟进该客户。",
+                                   f"transfer-fail:{ctx.event_id}", contact.id))
 
 
 def _contact(ctx: BotContext, event: ContactEvent, reason: str, stage: str | None = None, expect_new: bool = False):

@@ -5,16 +5,16 @@ import logging
 
 from sqlalchemy import select
 
+import app.scoring as scoring
 from app import outbox
 from app.contacts import active_follows, add_activity, change_axis, get_or_create_contact
 from app.models import ArchivedMessage, Contact, utcnow
-import app.scoring as scoring
+from app.models.base import as_utc
 from bots import effects
 from bots.alerts import raise_alert
 from bots.intents import classify
 from bots.journey import apply_signals
 from bots.stage_rules import Signal
-from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 OPT_OUT_TAG = ["客户状态", "勿扰"]
@@ -60,14 +60,15 @@ def handle_message(session, services, message: ArchivedMessage) -> list:
     if not decision.hot:
         return actions
     if contact.lead_status not in ("sql", "customer"):
-        change_axis(session, contact, "lead_status", "sql", f"客户主动咨询（{decision.intent}）：{(message.text or '')[:60]}",
-                    rule_id="hot_inquiry")
+        change_axis(session, contact, "lead_status", "sql",
+                    f"客户主动咨询（{decision.intent}）：{(message.text or '')[:60]}", rule_id="hot_inquiry")
     if contact.nurture_stopped is None:
         contact.nurture_stopped = "hot_lead"
         add_activity(session, contact.id, "nurture_stopped", "成为热线索，停止自动培育，交由销售跟进", at=at)
     recent = [m.text or "" for m in session.execute(
         select(ArchivedMessage).where(ArchivedMessage.external_userid == contact.external_userid,
-                                      ArchivedMessage.direction == "in").order_by(ArchivedMessage.msgtime.desc()).limit(3)
+                                      ArchivedMessage.direction == "in")
+        .order_by(ArchivedMessage.msgtime.desc()).limit(3)
     ).scalars()][::-1]
     return actions + raise_alert(session, services, contact, decision.intent, "message", [message.id], recent,
                                  list(decision.reasons), at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Fallback:
 def features(norm: str) -> set[str]:
     """Return the characters, words and adjacent pairs of a normalised message."""
     tokens = _TOKENS.findall(norm)
-    return set(tokens) | {f"{a} {b}" if a.isascii() and b.isascii() else a + b for a, b in zip(tokens, tokens[1:])}
+    return set(tokens) | {f"{a} {b}" if a.isascii() and b.isascii() else a + b for a, b in pairwise(tokens)}
 
 
 def learn(examples: Iterable[Example], min_probability: float) -> Fallback:

@@ -88,7 +88,7 @@ def load_intents(path: str | Path = DEFAULT_INTENTS, journey_intents: Iterable[s
     data = load_yaml(path, read_text(path))
     check = Checker(str(path))
     check.keys(data, "", TOP_KEYS, required=TOP_KEYS)
-    fractions = [_fraction(check, data, key) for key in TOP_KEYS[:4]]
+    hot_threshold, min_score, decline_score, question_boost = (_fraction(check, data, key) for key in TOP_KEYS[:4])
     window = check.number(data, "negation_window", "negation_window", minimum=0, integer=True)
     table = _table(check, data)
     questions, negations, declines = (_block(check, data, key, table) for key in TOP_KEYS[6:9])
@@ -98,11 +98,11 @@ def load_intents(path: str | Path = DEFAULT_INTENTS, journey_intents: Iterable[s
     settled = re.compile(rf"[^{_BOUNDARY_CLASS}]{{0,{int(window or 0)}}}?(?:{settled.pattern})")
     intents = _intents(check, data, table, allowed) if "intents" in data else []
     fallback, files = _fallback(check, data, Path(path).parent, table, {i.key for i in intents} | {"other"},
-                                fractions[0])
+                                hot_threshold)
     if check.problems:
         raise ContentError(sorted(check.problems, key=lambda p: p.row or 0))
-    return IntentModel(*fractions, window, table, questions, negations, declines, received, settled, tuple(intents),
-                       fallback, files)
+    return IntentModel(hot_threshold, min_score, decline_score, question_boost, window, table, questions, negations,
+                       declines, received, settled, tuple(intents), fallback, files)
 
 
 def _fallback(check: Checker, data: Map, folder: Path, table: dict[int, str], keys: set[str],
@@ -122,7 +122,7 @@ def _fallback(check: Checker, data: Map, folder: Path, table: dict[int, str], ke
     examples: list[Example] = []
     named = _strings(check, block, "examples", "fallback.examples")
     files = tuple(folder / name for name, _ in named)
-    for n, (path, (_, line)) in enumerate(zip(files, named), start=1):
+    for n, (path, (_, line)) in enumerate(zip(files, named, strict=True), start=1):
         examples += _examples(check, path, line, f"fallback.examples[{n}]", table, keys)
     if "examples" in block and not check.problems and len({example.hot for example in examples}) < 2:
         check.add(block.line_of("examples"), "fallback.examples", "needs both hot and not-hot examples")
@@ -185,7 +185,7 @@ def _strings(check: Checker, block: Map, key: str, field: str) -> list[tuple[str
     if key not in block or not isinstance(value, Seq):
         return []
     found = []
-    for n, (item, line) in enumerate(zip(value, value.lines), start=1):
+    for n, (item, line) in enumerate(zip(value, value.lines, strict=True), start=1):
         if not isinstance(item, str) or not item.strip():
             check.add(line, f"{field}[{n}]", f"expected text, got {item!r}")
         else:
@@ -253,7 +253,8 @@ def _intents(check: Checker, data: Map, table: dict[int, str], allowed: list[str
         if buying:
             buying_keys.append(key)
             check.member(key, allowed, spec.line_of("buying"), field, "buying intent (see journey.yaml intents)")
-        parts, groups, words = [], {}, []
+        parts, words = [], []
+        groups: dict[str, tuple[float, str]] = {}
         for n, rule in check.items(spec, "rules"):
             where = f"{field}.rules[{n}]"
             check.keys(rule, where, ("weight", "words", "patterns"), required=("weight",))
@@ -350,11 +351,11 @@ def _weigh(scored: list[tuple[Intent, float, list[str], float]], model: IntentMo
     top_buying = max((peak for intent, _, _, peak in scored if intent.buying), default=0.0)
     muter = max(((score, intent.key) for intent, score, _, _ in scored
                  if intent.mutes_buying and score >= model.hot_threshold and score >= top_buying), default=None)
+    cause = "the decline" if decline is not None else f"the {muter[1]} reading" if muter is not None else None
     cue = model.questions.search(norm)
     final = []
     for intent, score, reasons, _ in scored:
-        if intent.buying and score > 0 and (decline is not None or muter is not None):
-            cause = "the decline" if decline is not None else f"the {muter[1]} reading"
+        if intent.buying and score > 0 and cause is not None:
             muted.append(f"{intent.key} muted by {cause}: {'; '.join(reasons)}")
             continue
         if intent.buying and score > 0 and cue is not None:

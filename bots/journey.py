@@ -8,17 +8,18 @@ from sqlalchemy.orm import Session
 
 from app.contacts import active_follows, change_axis
 from app.models import Contact, StageChange
+from app.models.base import as_utc
 from bots import effects
 from bots.effects import Action
 from bots.stage_rules import ContactSnapshot, Signal, evaluate
-from app.models.base import as_utc
 
 MAX_MOVES = 5
 
 
 def snapshot(contact: Contact) -> ContactSnapshot:
     """The pure view of a contact the rules need."""
-    return ContactSnapshot(contact.stage, contact.lead_status, as_utc(contact.last_activity_at), as_utc(contact.stage_entered_at))
+    return ContactSnapshot(contact.stage, contact.lead_status, as_utc(contact.last_activity_at),
+                           as_utc(contact.stage_entered_at))
 
 
 def apply_signals(session: Session, contact: Contact, signals: list[Signal], journey, now: datetime,
@@ -59,7 +60,8 @@ def tag_syncs(session: Session, contact: Contact, changes: list[StageChange]) ->
     if not stage_changes:
         return []
     key = f"stage{stage_changes[-1].id}"
-    return [effects.sync_tags(f.id, contact.id, key) for f in active_follows(session, contact.id) if f.status == "active"]
+    return [effects.sync_tags(f.id, contact.id, key) for f in active_follows(session, contact.id)
+            if f.status == "active"]
 
 
 def inactive_contacts(session: Session, journey, now: datetime, limit: int = 1000) -> list[Contact]:

@@ -60,7 +60,8 @@ def thresholds(journey: Journey, employees: int | None) -> tuple[int, int]:
 
 
 def classify_lead(value: float, limits: tuple[float, float], current_status: str) -> str | None:
-    """Return the lead status the score calls for, or None: only upward (new → mql → sql), never off customer or lost."""
+    """Return the lead status the score calls for, or None: only upward (new → mql → sql), never off customer or
+    lost."""
     if current_status in FINAL:
         return None
     mql, sql = limits

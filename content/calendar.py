@@ -81,7 +81,8 @@ class Sequence:
 
 @dataclass(frozen=True)
 class MomentPost:
-    """A dated Moments post, visible to contacts in `audience` (by stage / tag), posted by `executors` (empty: owners)."""
+    """A dated Moments post, visible to contacts in `audience` (by stage / tag), posted by `executors` (empty:
+    owners)."""
 
     id: str
     on: date

@@ -176,10 +176,12 @@ class CalendarChecks:
     def get(self, raw: Raw, key: str, parse: Callable[[Any], Any], missing: str | None = None) -> Any:
         """Return a parsed field; report a bad value, and a missing one when `missing` says how."""
         cell = raw.cells.get(key)
-        if cell is None and missing is not None:
-            self.check.add(raw.line, raw.name_of(key), missing)
+        if cell is None:
+            if missing is not None:
+                self.check.add(raw.line, raw.name_of(key), missing)
+            return None
         try:
-            return None if cell is None else parse(cell.value)
+            return parse(cell.value)
         except ValueError as exc:
             self.add(cell, str(exc))
             return None
@@ -187,9 +189,10 @@ class CalendarChecks:
     def names(self, raw: Raw, key: str, options: tuple[str, ...] | None = None, what: str = "") -> tuple[str, ...]:
         """Return a one-or-more names field, checking each name against `options` when given."""
         values = self.get(raw, key, parse_names) or ()
-        for value in values if options is not None else ():
-            if value not in options:
-                self.add(raw.cells[key], f"unknown {what} '{value}'; {_close(value, options)}")
+        if options is not None:
+            for value in values:
+                if value not in options:
+                    self.add(raw.cells[key], f"unknown {what} '{value}'; {_close(value, options)}")
         return values
 
     def audience(self, raw: Raw) -> Audience:
@@ -232,11 +235,12 @@ class CalendarChecks:
             self.check.add(raw.line if cell is None else cell.line, raw.name_of("text"),
                            "no text and no attachments; a touch needs at least one")
         limit = TEXT_LIMITS.get(touchpoint or "", 0)
-        if limit and len(text) > limit:
-            where = {"moment": "a Moments post"}.get(touchpoint, "a 1:1 message")
-            self.add(cell, f"text is {len(text)} characters; WeCom allows at most {limit} in {where}")
-        for message in _placeholders(text):
-            self.add(cell, message)
+        if cell is not None:  # without a text cell the text is empty: nothing more to check in it
+            if limit and len(text) > limit:
+                where = "a Moments post" if touchpoint == "moment" else "a 1:1 message"
+                self.add(cell, f"text is {len(text)} characters; WeCom allows at most {limit} in {where}")
+            for message in _placeholders(text):
+                self.add(cell, message)
         if len(items) > MAX_ATTACHMENTS:
             self.add(items[MAX_ATTACHMENTS], f"{len(items)} attachments; WeCom allows at most {MAX_ATTACHMENTS}")
         parsed = [(item, _attachment(item.value)) for item in items]

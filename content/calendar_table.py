@@ -119,7 +119,7 @@ def _read_rows(check: Checker, rows: Rows) -> tuple[list[Raw], list[Raw]]:
     steps: dict[str, list[Raw]] = {}
     moments: list[Raw] = []
     for line, values in rows[1:]:
-        cells = {name: value.strip() for name, value in zip(header, values) if value.strip()}
+        cells = {name: value.strip() for name, value in zip(header, values, strict=False) if value.strip()}
         if not cells or next(iter(cells.values())).startswith("#"):
             continue
         for n, value in enumerate(values, start=1):
@@ -190,4 +190,4 @@ def _attachment(check: Checker, line: int, column: str, value: str) -> Cell | No
         shape = "|".join((kind, *ATTACHMENT_PARTS[kind]))
         check.add(line, column, f"{len(parts)} parts after '{kind}'; write {shape}")
         return None
-    return Cell({kind: dict(zip(names, parts))}, line, column)
+    return Cell({kind: dict(zip(names, parts, strict=False))}, line, column)

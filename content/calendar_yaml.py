@@ -75,7 +75,7 @@ def _attachments(check: Checker, raw: Raw, data: Map, where: str) -> None:
         check.add(data.line_of("attachments"), f"{where}.attachments", f"expected a list, got {value!r}")
         return
     items = [Cell(item, line, f"{where}.attachments[{n}]")
-             for n, (item, line) in enumerate(zip(value, value.lines), start=1)]
+             for n, (item, line) in enumerate(zip(value, value.lines, strict=True), start=1)]
     raw.cells["attachments"] = Cell(items, data.line_of("attachments"), f"{where}.attachments")
 
 

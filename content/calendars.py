@@ -7,8 +7,18 @@ from datetime import time
 from pathlib import Path
 
 from content.calendar import TOUCHPOINTS, Audience, Calendar, MomentPost, Sequence, Step, Timing
-from content.calendar_checks import (EXITS, MAX_DAY, CalendarChecks, Known, Raw, parse_clock, parse_date,
-                                     parse_names, parse_text, parse_whole)
+from content.calendar_checks import (
+    EXITS,
+    MAX_DAY,
+    CalendarChecks,
+    Known,
+    Raw,
+    parse_clock,
+    parse_date,
+    parse_names,
+    parse_text,
+    parse_whole,
+)
 from content.calendar_table import read_csv, read_xlsx
 from content.calendar_yaml import read_yaml
 from content.channels import DEFAULT_CHANNELS, ChannelBook, load_channels
@@ -66,12 +76,13 @@ def _sequence(checks: CalendarChecks, raw: Raw) -> Sequence | None:
     if not raw.steps:
         checks.check.add(raw.line, raw.name_of("steps"), "the sequence has no steps")
     seen: dict[str, str] = {}
-    steps = tuple(_step(checks, step, cycle, seen) for step in raw.steps)
+    steps = [_step(checks, step, cycle, seen) for step in raw.steps]
     if key is not None:
         checks.once(checks.known.sequences, key, raw.cells["key"], "sequence key")
     if len(checks.check.problems) > before:
         return None
-    return Sequence(key, name, steps, enroll, exits or (), starts_on, cycle)
+    # A broken step is None and has reported a problem, so here every step is built.
+    return Sequence(key, name, tuple(s for s in steps if s), enroll, exits or (), starts_on, cycle)
 
 
 def _step(checks: CalendarChecks, raw: Raw, cycle_days: int, seen: dict[str, str]) -> Step | None:

@@ -51,10 +51,12 @@ def load_channels(path: str | Path = DEFAULT_CHANNELS, stage_keys: set[str] | No
         problems.append(ContentProblem(name, None, where, message))
 
     if not isinstance(raw, dict):
-        raise ContentError([ContentProblem(name, None, "file", "expected a mapping with tag_group, default and channels")])
+        raise ContentError([ContentProblem(name, None, "file",
+                                           "expected a mapping with tag_group, default and channels")])
     tag_group = raw.get("tag_group")
     if not isinstance(tag_group, str) or not 0 < len(tag_group) <= STATE_MAX:
         problem("tag_group", "a tag group name of 1 to 30 characters is required")
+        tag_group = ""
     default_item = raw.get("default") or {}
     if not isinstance(default_item, dict):
         problem("default", "expected a mapping")

@@ -234,7 +234,7 @@ class Checker:
             self.add(data.line_of(key), field, "expected a non-empty list of `- key: value` blocks")
             return []
         found = []
-        for n, (item, line) in enumerate(zip(value, value.lines), start=1):
+        for n, (item, line) in enumerate(zip(value, value.lines, strict=True), start=1):
             if isinstance(item, Map):
                 found.append((n, item))
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from content.errors import Checker, ContentError, Map, load_yaml, read_text
 
 DEFAULT_JOURNEY = Path(__file__).with_name("journey.yaml")
@@ -125,8 +126,12 @@ def load_journey(path: str | Path = DEFAULT_JOURNEY) -> Journey:
     half_life = check.number(data, "score_half_life_days", "score_half_life_days", minimum=0, strict=True)
     if check.problems:
         raise ContentError(sorted(check.problems, key=lambda p: p.row or 0))
-    return Journey(tag_group, tuple(stages), initial, statuses, tuple(rules), tuple(s for s, _ in segments),
-                   half_life, default, link_kinds, intents)
+    # Required keys: one missing or malformed is a problem reported above.
+    assert tag_group is not None
+    assert initial is not None
+    assert default is not None
+    return Journey(tag_group, tuple(stages), initial, statuses, tuple(r for r in rules if r),
+                   tuple(s for s, _ in segments if s), half_life, default, link_kinds, intents)
 
 
 def _stages(check: Checker, data: Map) -> list[Stage]:
@@ -188,7 +193,7 @@ def _rule(check: Checker, item: Map, where: str, stages: list[Stage], statuses: 
             check.add(item.line_of("backward"), f"{where}.backward", f"no listed stage is after {to}")
     if reason is not None and on in SIGNAL_KINDS:
         _check_reason(check, reason, on, item.line_of("reason"), f"{where}.reason", len(kinds or wanted or ()))
-    if len(check.problems) > before or rule_id is None:
+    if len(check.problems) > before or rule_id is None or on is None or to is None or reason is None:
         return None
     return Rule(rule_id, on, from_stages, to, lead_status, backward, reason, kinds, wanted, days, item.line)
 
@@ -231,6 +236,6 @@ def _segment(check: Checker, item: Map, where: str) -> tuple[Segment | None, int
     sql = check.number(item, "sql", f"{where}.sql", minimum=1, integer=True)
     if mql is not None and sql is not None and sql <= mql:
         check.add(item.line_of("sql"), f"{where}.sql", f"must be above mql ({mql})")
-    if len(check.problems) > before or None in (key, minimum, mql, sql):
+    if len(check.problems) > before or key is None or minimum is None or mql is None or sql is None:
         return None, item.line
     return Segment(key, minimum, mql, sql), item.line

@@ -7,11 +7,11 @@ from datetime import datetime
 from app import outbox
 from app.metrics.actions import record_outcome
 from app.models import OutboxAction, utcnow
+from app.models.base import as_utc
 from app.services import Services, current_services
 from app.wecom.errors import PermanentError, RateLimited
 from bots.effects import INLINE_QUEUE, Action
 from jobs.executors import EXECUTORS
-from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 FAST_QUEUE = "welcome"

@@ -79,7 +79,8 @@ def _row(userid: str, name: str, tally: _Tally) -> StaffConfirmation:
 
 def report_lines(rows: list[StaffConfirmation]) -> list[str]:
     """Render the report as aligned text lines for the terminal."""
-    header = f"{'userid':<14}{'姓名':<8}{'任务':>6}{'已确认':>8}{'确认率':>8}{'确认用时中位(分)':>18}{'提醒':>6}{'上报':>6}"
+    header = (f"{'userid':<14}{'姓名':<8}{'任务':>6}{'已确认':>8}{'确认率':>8}"
+              f"{'确认用时中位(分)':>18}{'提醒':>6}{'上报':>6}")
     lines = [header]
     for row in rows:
         middle = "-" if row.median_minutes_to_confirm is None else f"{row.median_minutes_to_confirm:g}"

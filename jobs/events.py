@@ -5,12 +5,12 @@ import logging
 
 from app import inbox, outbox
 from app.models import InboxEvent, utcnow
+from app.models.base import as_utc
 from app.services import Services, current_services
 from app.wecom.envelope import parse_flat_xml
 from app.wecom.events import parse_event
 from bots import BotContext, dispatch
 from jobs.actions import run_fast_actions, runs_here
-from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 BATCH = 20  # events per job from the relay: rq's own cost per job is a large share of a small event's
@@ -71,7 +71,8 @@ def _process(services: Services, session, row: InboxEvent) -> None:
         log.warning("event %s failed on attempt %d (final=%s): %s", event_id, attempts, final, type(exc).__name__)
         raise
     run_fast_actions(services, session, created)
-    log.info("event %s (%s/%s) processed by %d handlers, %d actions", event_id, event.kind, event.change_type, handled, len(created))
+    log.info("event %s (%s/%s) processed by %d handlers, %d actions", event_id, event.kind, event.change_type,
+             handled, len(created))
 
 
 def _retry_alone(services: Services, event_id: int, attempts: int) -> None:
@@ -86,7 +87,7 @@ def _retry_alone(services: Services, event_id: int, attempts: int) -> None:
 def enqueue_events(services: Services, items: list[tuple[int, bool]]) -> None:
     """Queue freshly stored events: those with a deadline (`fast_lane`) on `welcome`, the others on `callbacks`;
     one job per event, or per batch of up to BATCH when the relay hands over several at once."""
-    for queue, fast in zip(EVENT_QUEUES, (True, False)):
+    for queue, fast in zip(EVENT_QUEUES, (True, False), strict=True):
         ids = [event_id for event_id, on_fast_lane in items if on_fast_lane is fast]
         batches = [ids[n:n + BATCH] for n in range(0, len(ids), BATCH)]
         singles = [((batch[0],), f"evt-{batch[0]}") for batch in batches if len(batch) == 1]

@@ -8,20 +8,20 @@ from sqlalchemy.orm import Session
 
 from app.contacts import ACTIVE, add_activity
 from app.models import Contact, Delivery, Follow, OutboxAction, utcnow
+from app.models.base import as_utc
 from app.tagbook import ensure_tag_groups, ensure_tags, store_groups
 from app.wecom.errors import InvalidTag, WelcomeCodeUsed
 from app.wecom.results import MomentTaskCreated, MsgTemplateCreated
 from jobs.robot_digest import robot_alert
-from app.models.base import as_utc
-
 
 
 def welcome(services, session: Session, action: OutboxAction) -> dict:
     """Send the welcome message inside the code's window."""
     payload = action.payload
+    assert action.not_after is not None  # a welcome is always stored with its code's deadline
     try:
         sent = services.gateway.send_welcome_msg(payload["code"], payload["text"], payload["attachments"],
-                                                 deadline=action.not_after.timestamp())
+                                                 deadline=as_utc(action.not_after).timestamp())
     except WelcomeCodeUsed:
         if _earlier_attempt(action) is None:
             raise
@@ -33,6 +33,7 @@ def fetch_contact(services, session: Session, action: OutboxAction) -> dict:
     """Copy the contact's name, type and company from WeCom."""
     details = services.gateway.get_contact(action.payload["external_userid"])
     contact = session.get(Contact, action.contact_id)
+    assert contact is not None  # a fetch names its contact, and contacts are never deleted
     contact.name = details.name or contact.name
     contact.contact_type = details.type
     contact.corp_name = details.profile.get("corp_name") or details.profile.get("corp_full_name") or contact.corp_name
@@ -46,6 +47,7 @@ def sync_tags(services, session: Session, action: OutboxAction) -> dict:
     if follow is None or follow.status != ACTIVE:
         return {"skipped": "relation not active"}
     contact = session.get(Contact, follow.contact_id)
+    assert contact is not None  # a relation's contact (foreign key)
     journey = services.content.journey
     stage_names = [stage.name for stage in journey.stages]
     extra = _by_group(action.payload.get("add") or [])
@@ -57,7 +59,8 @@ def sync_tags(services, session: Session, action: OutboxAction) -> dict:
     def mark() -> list[str]:
         ids = ensure_tag_groups(session, services, wanted)
         stage_ids = {name: ids[journey.tag_group][name] for name in stage_names}
-        add = [stage_ids[target]] + [ids[group][name] for group, names in extra.items() for name in dict.fromkeys(names)]
+        add = [stage_ids[target]] + [ids[group][name] for group, names in extra.items()
+                                     for name in dict.fromkeys(names)]
         remove = [tag_id for name, tag_id in stage_ids.items() if name != target]
         services.gateway.mark_tag(follow.userid, contact.external_userid, add=add, remove=remove)
         return add
@@ -67,7 +70,8 @@ def sync_tags(services, session: Session, action: OutboxAction) -> dict:
     except InvalidTag:  # a tag we know was deleted in WeCom without reaching us: reload the catalogue, once
         store_groups(session, services.gateway.list_corp_tags(), complete=True)
         add = mark()
-    add_activity(session, contact.id, "tags", f"企业微信标签已同步：阶段「{target}」", detail={"added": add, "userid": follow.userid})
+    add_activity(session, contact.id, "tags", f"企业微信标签已同步：阶段「{target}」",
+                 detail={"added": add, "userid": follow.userid})
     return {"stage": contact.stage, "added": add}
 
 
@@ -93,9 +97,11 @@ def mass_send(services, session: Session, action: OutboxAction) -> dict:
     created = MsgTemplateCreated(found, adopted=True) if found else services.gateway.add_msg_template(
         payload["sender"], payload["recipients"], payload["text"], payload["attachments"])
     failed = set(created.fail_list)
-    for status, members in (("unconfirmed", [e for e in payload["recipients"] if e not in failed]), ("failed", list(failed))):
+    unconfirmed = [e for e in payload["recipients"] if e not in failed]
+    for status, members in (("unconfirmed", unconfirmed), ("failed", list(failed))):
         if members:
-            session.execute(update(Delivery).where(Delivery.action_id == action.id, Delivery.external_userid.in_(members))
+            session.execute(update(Delivery)
+                            .where(Delivery.action_id == action.id, Delivery.external_userid.in_(members))
                             .values(status=status, updated_at=utcnow()))
     return {"msgid": created.msgid, "fail_list": list(created.fail_list), "adopted": created.adopted,
             "created_at": utcnow().isoformat()}

@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from app import outbox
 from app.models import LeadAlert, Staff, utcnow
+from app.models.base import as_utc
 from app.services import Services, current_services
 from bots import effects
 from jobs.actions import enqueue_actions
-from app.models.base import as_utc
 
 
 def escalate_leads_job() -> int:
@@ -30,9 +30,11 @@ def escalate_unacked_leads(services: Services, now: datetime | None = None) -> i
         for alert in alerts:
             staff = session.get(Staff, alert.owner_userid)
             manager = staff.manager_userid if staff and staff.manager_userid else alert.owner_userid
-            who, minutes = alert.explanation.get("who", ""), int((now - as_utc(alert.created_at)).total_seconds() // 60)
-            text = (f"热线索「{who}」（{alert.explanation.get('company', '')}）已提醒 {alert.owner_userid} {minutes} 分钟，"
-                    f"仍未标记为已联系。客户说：{'；'.join(alert.explanation.get('messages', []))[:80]}。请跟进。")
+            who = alert.explanation.get("who", "")
+            minutes = int((now - as_utc(alert.created_at)).total_seconds() // 60)
+            said = "；".join(alert.explanation.get("messages", []))[:80]
+            text = (f"热线索「{who}」（{alert.explanation.get('company', '')}）"
+                    f"已提醒 {alert.owner_userid} {minutes} 分钟，仍未标记为已联系。客户说：{said}。请跟进。")
             actions.append(effects.app_message(manager, text, f"escalate-lead:{alert.id}", alert.contact_id))
             alert.escalated_at = now
         created = outbox.store_actions(session, actions)

@@ -5,6 +5,7 @@ import logging
 import os
 import socket
 import uuid
+from typing import cast
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -79,7 +80,7 @@ class LeaderLock:
         if self.token is None:
             return False
         try:
-            current = self.redis.get(self.name)
+            current = cast(bytes | None, self.redis.get(self.name))  # typed Awaitable | Any (redis-py#2399)
         except RedisError:
             return False
         return current is not None and current.decode() == self.token
@@ -96,10 +97,10 @@ class LeaderLock:
 
     def expires_in(self) -> float | None:
         """Seconds until the current term lapses unless renewed, or None when nobody leads."""
-        remaining = self.redis.pttl(self.name)
+        remaining = cast(int, self.redis.pttl(self.name))  # typed Awaitable | Any (redis-py#2399)
         return remaining / 1000 if remaining >= 0 else None
 
     def current_token(self) -> str | None:
         """The token of whoever leads now, or None."""
-        value = self.redis.get(self.name)
+        value = cast(bytes | None, self.redis.get(self.name))  # typed Awaitable | Any (redis-py#2399)
         return value.decode() if value is not None else None

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Callable
 
 from redis.exceptions import LockError
@@ -19,6 +19,7 @@ from app.links import link_tracker
 from app.models import Delivery, Enrollment, MomentPlan, utcnow
 from app.services import Services, current_services
 from bots.effects import Action
+from content.calendar import Calendar
 from jobs.actions import enqueue_actions
 from jobs.nurture_state import enroll, limits_from, load_ledger, load_views
 from jobs.planner import Plan, PlannedSend, plan
@@ -26,7 +27,7 @@ from jobs.planner.ledger import local_day
 
 log = logging.getLogger(__name__)
 EXIT_PREFIXES = ("opted_out", "hot_lead", "lost", "exited:", "stage_reached:")
-_calendars: dict[tuple[int, str, str], object] = {}
+_calendars: dict[tuple[int, str, str], Calendar] = {}
 _lock = threading.Lock()
 _tick_lock = threading.Lock()
 TICK_LOCK_SECONDS = 1800  # a tick longer than this is presumed dead and the next one may start
@@ -66,7 +67,7 @@ def nurture_job() -> None:
              dict(report.deferred), dict(report.dropped))
 
 
-def calendar_for(services: Services, version) -> object:
+def calendar_for(services: Services, version) -> Calendar:
     """The calendar of a content version (parsed once per process)."""
     key = (version.id, version.content_hash, version.loaded_at.isoformat())
     with _lock:
@@ -77,7 +78,7 @@ def calendar_for(services: Services, version) -> object:
         return _calendars[key]
 
 
-def anchored(calendar, loaded_on):
+def anchored(calendar: Calendar, loaded_on: date) -> Calendar:
     """Give sequences without `starts_on` the day their version was loaded (day 0 of their Moments feed)."""
     sequences = tuple(seq if seq.starts_on else replace(seq, starts_on=loaded_on) for seq in calendar.sequences)
     return replace(calendar, sequences=sequences)
@@ -130,8 +131,9 @@ def store_plan(session: Session, result: Plan, now: datetime,
                 {"action_id": action_id, "contact_id": cid, "external_userid": ext, "sequence_key": send.sequence_key,
                  "step_id": send.step_id, "touchpoint": "private", "sender": send.executor, "local_date": day,
                  "status": "planned", "updated_at": now}
-                for cid, ext in zip(send.contact_ids, send.recipients)])
+                for cid, ext in zip(send.contact_ids, send.recipients, strict=True)])
         else:
+            assert send.visibility is not None  # the planner gives every Moments send its visibility
             session.execute(insert(MomentPlan).values(
                 action_id=action_id, slot=f"{send.sequence_key}:{send.step_id}:{day.isoformat()}", local_date=day,
                 senders=list(send.visibility.senders), tags=list(send.visibility.tags)))
@@ -149,4 +151,6 @@ def _action(send: PlannedSend) -> Action:
               "due_at": send.due_at.isoformat()}
     if send.touchpoint == "private":
         return Action("mass_send", send.key, {**common, "sender": send.executor, "recipients": list(send.recipients)})
-    return Action("moment", send.key, {**common, "senders": list(send.visibility.senders), "tags": list(send.visibility.tags)})
+    assert send.visibility is not None  # the planner gives every Moments send its visibility
+    return Action("moment", send.key,
+                  {**common, "senders": list(send.visibility.senders), "tags": list(send.visibility.tags)})

@@ -8,12 +8,12 @@ from sqlalchemy import and_, exists, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Contact, Delivery, Enrollment, MomentPlan, StageChange
+from app.models.base import as_utc
 from content.calendar import Calendar
 from jobs.planner import Enrollment as View
 from jobs.planner import Ledger, Limits
 from jobs.planner.ledger import local_day
 from jobs.planner.limits import lookback_days
-from app.models.base import as_utc
 
 COUNTED = ("planned", "unconfirmed", "sent")
 VIEW_COLUMNS = (Contact.id, Contact.external_userid, Contact.owner_userid, Contact.stage, Contact.stage_entered_at,
@@ -55,7 +55,8 @@ def enroll(session: Session, calendar: Calendar, version_id: int, now: datetime)
 def load_views(session: Session, journey, channels) -> list[View]:
     """Every live enrollment as the planner's plain view (stage tag and channel tags as the contact's tags)."""
     done: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for cid, seq, step in session.execute(select(Delivery.contact_id, Delivery.sequence_key, Delivery.step_id).distinct()):
+    delivered = select(Delivery.contact_id, Delivery.sequence_key, Delivery.step_id).distinct()
+    for cid, seq, step in session.execute(delivered):
         done[cid, seq].add(step)
     milestones: dict[int, dict[str, datetime]] = defaultdict(dict)
     for cid, stage, at in session.execute(select(StageChange.contact_id, StageChange.to_value, StageChange.created_at)
@@ -64,7 +65,8 @@ def load_views(session: Session, journey, channels) -> list[View]:
     stage_names = {stage.key: stage.name for stage in journey.stages}
     views = []
     rows = session.execute(select(Enrollment.sequence_key, Enrollment.enrolled_at, *VIEW_COLUMNS)
-                           .join(Contact, Contact.id == Enrollment.contact_id).where(Enrollment.exited_reason.is_(None)))
+                           .join(Contact, Contact.id == Enrollment.contact_id)
+                           .where(Enrollment.exited_reason.is_(None)))
     for contact in rows:  # plain rows, not ORM entities: a tick reads every enrolled contact
         channel = channels.for_state(contact.channel_state)
         views.append(View(

@@ -18,7 +18,8 @@ def sweep() -> int:
 
 
 def sweep_outbox(services: Services, pending_after: int = 30) -> int:
-    """Re-enqueue actions left pending or claimed by a dead worker, unless their job is still queued; return the count."""
+    """Re-enqueue actions left pending or claimed by a dead worker, unless their job is still queued; return the
+    count."""
     with services.sessions() as session:
         stale = outbox.stale_actions(session, pending_after, services.settings.action_stale_after)
     count = 0

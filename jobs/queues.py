@@ -11,8 +11,9 @@ from typing import Callable, Protocol
 
 from redis import Redis
 from rq import Queue, Retry
-from rq.job import Job, JobStatus
 from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
 from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,8 @@ class InlineQueues:
         except Exception as exc:  # noqa: BLE001 - every failure is retried or recorded
             if attempt < len(self.retry_intervals) and not self._stopping.is_set():
                 delay = self.retry_intervals[attempt]
-                log.warning("job %s failed (attempt %d), retrying in %ss: %s", key, attempt + 1, delay, type(exc).__name__)
+                log.warning("job %s failed (attempt %d), retrying in %ss: %s", key, attempt + 1, delay,
+                            type(exc).__name__)
                 self._later(delay, lambda: self._work.put((key, func, args, attempt + 1)))
                 return
             log.error("job %s failed for good: %s", key, type(exc).__name__)

@@ -11,7 +11,8 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from app import contacts as store, outbox, tagbook
+from app import contacts as store
+from app import outbox, tagbook
 from app.models import Contact, Follow, utcnow
 from app.services import Services
 from app.wecom.errors import InvalidExternalUser, NotFriend
@@ -83,6 +84,7 @@ def _repair_page(services: Services, rows: list[Listed], profiles: dict[str, Con
                 profile = profiles[repair.listed.external_userid]
                 actions.append(_add(session, services, repair.listed, profile, key, report))
             else:
+                assert repair.known is not None  # a tag repair is for a relation we know
                 actions.append(effects.sync_tags(repair.known.follow_id, repair.known.contact_id, key))
                 report.tags_repaired += 1
         created = outbox.store_actions(session, [action for action in actions if action])
@@ -131,7 +133,8 @@ def _add(session: Session, services: Services, row: Listed, profile: ContactFoll
                           rule_id="reconcile")
         contact.nurture_stopped = None
     contact.last_activity_at = contact.last_activity_at or added
-    store.add_activity(session, contact.id, "reconciled", f"夜间对账补录：添加了员工 {row.userid}（渠道：{channel.name}）",
+    store.add_activity(session, contact.id, "reconciled",
+                       f"夜间对账补录：添加了员工 {row.userid}（渠道：{channel.name}）",
                        detail={"userid": row.userid, "state": row.state, "createtime": row.createtime, "run": key})
     report.relations_added += 1
     return effects.sync_tags(follow.id, contact.id, key, [[book.tag_group, name] for name in channel.initial_tags])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -114,14 +115,18 @@ def escalate_unconfirmed(services: Services, now: datetime | None = None) -> int
                     if u not in (task.result.get("escalated") or {})]
             if late:
                 actions += [_moment_message(task, userid, people, now) for userid in late]
-                merge_result(session, task.action_id, lambda r, late=late: {
-                    **r, "escalated": {**(r.get("escalated") or {}), **{u: now.isoformat() for u in late}}})
+                merge_result(session, task.action_id, partial(_escalated, late=late, at=now.isoformat()))
         created = outbox.store_actions(session, actions)
         session.commit()
     enqueue_actions(services, created)
     if created:
         log.info("escalated %d unconfirmed tasks", len(created))
     return len(created)
+
+
+def _escalated(result: dict, late: list[str], at: str) -> dict:
+    """Return a task result that records the late senders as escalated at `at`."""
+    return {**result, "escalated": {**(result.get("escalated") or {}), **{u: at for u in late}}}
 
 
 def _waiting_counts(session: Session, action_ids: list[int]) -> dict[int, int]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from functools import partial
+from typing import Any, Callable, cast
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, OutboxAction, utcnow
+from app.models.base import as_utc
 from app.services import Services, current_services
 from app.wecom import find
 from app.wecom.errors import WeComError
-from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,9 @@ def poll_results(services: Services, now: datetime | None = None, limit: int = B
         mass = [t for t in recent_tasks(session, "mass_send", now, open_only=True) if _mass_open(t, now)][:limit]
         moments = [t for t in recent_tasks(session, "moment", now) if _moment_open(t)][:limit]
     for task in mass:
-        _guard(report, task, lambda t=task: _poll_mass(services, t, now, report))
+        _guard(report, task, partial(_poll_mass, services, task, now, report))
     for task in moments:
-        _guard(report, task, lambda t=task: _poll_moment(services, t, now, report))
+        _guard(report, task, partial(_poll_moment, services, task, now, report))
     log.info("results: %d mass tasks (%d newly confirmed, %d deliveries), %d moments (%d new posts), %d errors",
              report.mass_tasks, report.confirmed, report.deliveries_updated, report.moments, report.published,
              report.errors)
@@ -154,10 +155,12 @@ def _poll_mass(services: Services, task: Task, now: datetime, report: PollReport
         for status, members in outcomes.items():
             for start in range(0, len(members), IN_CHUNK):
                 chunk = members[start:start + IN_CHUNK]
-                report.deliveries_updated += session.execute(
+                # Session.execute is typed as returning Result; an UPDATE gets a CursorResult (sqlalchemy#9185).
+                updated = cast(CursorResult, session.execute(
                     update(Delivery).where(Delivery.action_id == task.action_id, Delivery.status == "unconfirmed",
                                            Delivery.external_userid.in_(chunk))
-                    .values(status=status, updated_at=now)).rowcount
+                    .values(status=status, updated_at=now)))
+                report.deliveries_updated += updated.rowcount
         if merge_result(session, task.action_id, lambda r: r if r.get("confirmed_at")
                         else {**r, "confirmed_at": confirmed_at.isoformat()}):
             report.confirmed += 1

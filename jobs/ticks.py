@@ -5,17 +5,17 @@ import importlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import ScheduleRun, utcnow
+from app.models.base import as_utc
 from app.services import Services, current_services
 from app.settings import Settings
 from app.upsert import insert_ignore
-from app.models.base import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def unstarted_runs(session: Session, older_than: timedelta, now: datetime | None
                    limit: int = 100) -> list[tuple[int, str]]:
     """(id, job name) of runs planned but never started (a lost enqueue), oldest first."""
     cutoff = (now or utcnow()) - older_than
-    return [tuple(row) for row in session.execute(
+    return [(run_id, name) for run_id, name in session.execute(
         select(ScheduleRun.id, ScheduleRun.name).where(ScheduleRun.status == "planned", ScheduleRun.planned_at < cutoff)
         .order_by(ScheduleRun.id).limit(limit))]
 
@@ -127,7 +127,8 @@ def run_isolated(run_id: int) -> None:
     run_slot(current_services(), run_id)
 
 
-def run_slot(services: Services, run_id: int, resolve: Callable[[str], Callable[[], object]] | None = None) -> str | None:
+def run_slot(services: Services, run_id: int,
+             resolve: Callable[[str], Callable[[], object]] | None = None) -> str | None:
     """Run the slot's target unless it already finished; return the run's new status."""
     targets = {job.name: job.target for job in schedule_table(services.settings)}
     with services.sessions() as session:
@@ -170,8 +171,9 @@ def prune_runs(services: Services, before: datetime) -> int:
     """Delete finished runs due before `before`; the newest run of each job is kept for catch-up."""
     with services.sessions() as session:
         newest = select(func.max(ScheduleRun.id)).group_by(ScheduleRun.name)
-        result = session.execute(delete(ScheduleRun).where(
-            ScheduleRun.due_at < before, ScheduleRun.status.in_(["done", "failed"]), ScheduleRun.id.not_in(newest)))
+        # Session.execute is typed as returning Result; a DELETE gets a CursorResult (sqlalchemy#9185).
+        result = cast(CursorResult, session.execute(delete(ScheduleRun).where(
+            ScheduleRun.due_at < before, ScheduleRun.status.in_(["done", "failed"]), ScheduleRun.id.not_in(newest))))
         session.commit()
         return result.rowcount
 

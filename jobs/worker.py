@@ -7,7 +7,8 @@ import threading
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import SimpleWorker, Worker
+from rq import Worker
+from rq.defaults import DEFAULT_WORKER_TTL
 from rq.exceptions import DeserializationError
 from rq.job import Job
 from rq.queue import Queue
@@ -50,7 +51,8 @@ class ScrmWorker(Worker):
     def get_heartbeat_ttl(self, job: Job) -> int:
         if self.forks(job):
             return super().get_heartbeat_ttl(job)
-        return SimpleWorker.get_heartbeat_ttl(self, job)  # no heartbeat while a job runs in this process
+        # No heartbeat while a job runs in this process: the key outlives the job, as SimpleWorker sets it.
+        return DEFAULT_WORKER_TTL if job.timeout == -1 else int(job.timeout or DEFAULT_WORKER_TTL) + 60
 
     def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:
         if self.horse_pid:  # with no horse, rq's stop-job command would signal the worker's own process group
@@ -93,20 +95,21 @@ def run_worker(settings: Settings, queues: tuple[str, ...] | None = None, burst:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     services = install(build_services(settings, durable_commits=settings.worker_durable_commits))
     assert isinstance(services.queues, RedisQueues)
+    redis = services.queues.redis  # services.redis, which a worker has: its queues live there
     names = queues or QUEUE_NAMES
     while True:
         try:
             sweep_inbox(services)
         except SQLAlchemyError as exc:  # the scheduler's sweeps catch up; a worker must start without the database
             log.warning("worker start-up sweep skipped: database unavailable (%s)", type(exc).__name__)
-        worker = ScrmWorker([services.queues.queue(name) for name in names], connection=services.redis,
+        worker = ScrmWorker([services.queues.queue(name) for name in names], connection=redis,
                             exception_handlers=[count_job_failure], work_horse_killed_handler=horse_killed)
         log.info("worker listening on %s", ", ".join(names))
         try:
             return worker.work(burst=burst, with_scheduler=True)
         except RedisError as exc:
             log.warning("worker lost Redis (%s); serving again once it answers", type(exc).__name__)
-        wait_for_redis(services.redis)
+        wait_for_redis(redis)
 
 
 def wait_for_redis(redis: Redis, pause: float = 2.0) -> None:

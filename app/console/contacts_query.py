@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -51,10 +52,14 @@ def parse_filters(args) -> ContactFilters:
             raise FilterError(f"{NUMBER_FILTERS[name]}（{name}）必须在 {low:,.0f} 到 {high:,.0f} 之间")
         return value
 
-    text = {name: (args.get(name) or "").strip()[:64] for name in ("q", "stage", "tag", "channel", "owner")}
-    return ContactFilters(**text, min_score=number("min_score", float, -1e6, 1e6),
+    def text(name: str) -> str:
+        return (args.get(name) or "").strip()[:64]
+
+    return ContactFilters(q=text("q"), stage=text("stage"), tag=text("tag"), channel=text("channel"),
+                          owner=text("owner"), min_score=number("min_score", float, -1e6, 1e6),
                           max_score=number("max_score", float, -1e6, 1e6),
-                          limit=number("limit", int, 1, MAX_PAGE) or PAGE_SIZE, offset=number("offset", int, 0, 10**9) or 0)
+                          limit=number("limit", int, 1, MAX_PAGE) or PAGE_SIZE,
+                          offset=number("offset", int, 0, 10**9) or 0)
 
 
 def contact_tags(contact: Contact, journey, channels) -> list[str]:
@@ -130,7 +135,8 @@ def sidebar_view(session: Session, services, contact: Contact, now, days: int = 
                                                    "lead_status", "nurture_stopped", "score")},
             "tags": contact_tags(contact, journey, services.content.channels()),
             "open_alerts": [{"id": a.id, "intent": a.explanation.get("intent") or a.intent, "summary": a.summary,
-                             "said": (a.explanation.get("messages") or [""])[-1], "next_step": a.explanation.get("next_step"),
+                             "said": (a.explanation.get("messages") or [""])[-1],
+                             "next_step": a.explanation.get("next_step"),
                              "created_at": iso(a.created_at)} for a in alerts],
             "recent": full["timeline"][-8:][::-1],
             "next_touches": touches[:5],

@@ -40,7 +40,7 @@ def upload_problems(uploads: list[Upload]) -> list[ContentProblem]:
     if len(uploads) > MAX_FILES:
         problems.append(ContentProblem("", None, "file", f"一次最多上传 {MAX_FILES} 个文件"))
     names = [safe_name(u.name, i) for i, u in enumerate(uploads)]
-    for upload, name in zip(uploads, names):
+    for upload, name in zip(uploads, names, strict=True):
         if Path(name).suffix.lower() not in SUFFIXES:
             problems.append(ContentProblem(upload.name or name, None, "file", "只支持 .yaml .yml .csv .xlsx 文件"))
         if len(upload.data) > MAX_FILE_BYTES:

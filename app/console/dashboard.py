@@ -46,7 +46,8 @@ def dashboard(session: Session, services, principal: Principal, days: int, chann
                                      .group_by(Contact.stage)).all())
     by_channel: dict[str, Counter] = defaultdict(Counter)
     for state, stage, count in session.execute(select(Contact.channel_state, Contact.stage, func.count())
-                                               .where(Contact.id.in_(ids)).group_by(Contact.channel_state, Contact.stage)):
+                                               .where(Contact.id.in_(ids))
+                                               .group_by(Contact.channel_state, Contact.stage)):
         by_channel[state or ""][stage] += count
     return {
         "period_days": days, "channel": channel or None, "generated_at": now.isoformat(),
@@ -82,7 +83,8 @@ def _conversion(session: Session, ids, stages: list[str], names: dict, since: da
 def _hot_leads(session: Session, ids, today: datetime, now: datetime) -> dict:
     """Alerts raised today, how many are still open and how fast sales answered (minutes)."""
     alerts = session.execute(select(LeadAlert).where(LeadAlert.contact_id.in_(ids),
-                                                     LeadAlert.created_at >= today.astimezone(timezone.utc))).scalars().all()
+                                                     LeadAlert.created_at >= today.astimezone(timezone.utc))
+                             ).scalars().all()
     minutes = [(as_utc(a.acked_at) - as_utc(a.created_at)).total_seconds() / 60 for a in alerts if a.acked_at]
     waiting = [(now - as_utc(a.created_at)).total_seconds() / 60 for a in alerts if not a.acked_at]
     return {"today": len(alerts), "open": len(waiting), "contacted": len(minutes),
@@ -114,7 +116,8 @@ def _nurture_today(session: Session, settings, principal: Principal, ids, today:
 
 def _confirmation(session: Session, principal: Principal, since: datetime, now: datetime) -> dict:
     """Staff confirmation of mass-send and Moments tasks over the period (the principal's team only)."""
-    rows = [r for r in confirmation_report(session, since, now) if principal.sees_all or r.userid in (principal.owners or ())]
+    rows = [r for r in confirmation_report(session, since, now)
+            if principal.sees_all or r.userid in (principal.owners or ())]
     tasks, confirmed = sum(r.tasks for r in rows), sum(r.confirmed for r in rows)
     return {"tasks": tasks, "confirmed": confirmed, "rate": round(confirmed / tasks, 3) if tasks else None,
             "staff": [{"userid": r.userid, "name": r.name, "tasks": r.tasks, "confirmed": r.confirmed, "rate": r.rate,

@@ -122,16 +122,18 @@ def build_spec(app: Flask) -> dict:
     """Document every /api route whose view carries an OpenAPI docstring (after a `---` line)."""
     spec = APISpec(title="wecom-scrm API", version="1", openapi_version="3.0.3", plugins=[FlaskPlugin()],
                    info={"description": "JSON API of the SCRM console. Bearer tokens: SCRM_ADMIN_TOKEN (full access) "
-                                        "or a user's own token from `scrm users token` (that user's role and contacts)."})
+                                        "or a user's own token from `scrm users token` "
+                                        "(that user's role and contacts)."})
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for name, schema in SCHEMAS.items():
         spec.components.schema(name, schema)
-    for code, name, text in (("400", "BadRequest", "Bad parameters"), ("401", "Unauthorized", "No or invalid bearer token"),
-                             ("403", "Forbidden", "The token's role does not allow this"),
-                             ("404", "NotFound", "Not found, or not visible to the caller"),
-                             ("413", "TooLarge", "Request body over the limit (app.request_guards)")):
-        spec.components.response(name, {"description": text,
-                                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+    for _code, name, text in (("400", "BadRequest", "Bad parameters"),
+                              ("401", "Unauthorized", "No or invalid bearer token"),
+                              ("403", "Forbidden", "The token's role does not allow this"),
+                              ("404", "NotFound", "Not found, or not visible to the caller"),
+                              ("413", "TooLarge", "Request body over the limit (app.request_guards)")):
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        spec.components.response(name, {"description": text, "content": error})
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         view = app.view_functions[rule.endpoint]
         if rule.rule.startswith("/api/") and "\n    ---" in (view.__doc__ or ""):

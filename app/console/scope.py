@@ -7,7 +7,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.contacts import ACTIVE
-from app.models import Contact, ConsoleUser, Follow, LeadAlert
+from app.models import ConsoleUser, Contact, Follow, LeadAlert
 from content.staff import DEFAULT_STAFF, StaffBook, load_staff
 
 ABILITIES = {
@@ -97,4 +97,5 @@ def visible_alerts(query: Select, principal: Principal) -> Select:
 
 def get_contact(session: Session, principal: Principal, contact_id: int) -> Contact | None:
     """The contact if it exists and the principal may see it; None otherwise (callers answer 404 either way)."""
-    return session.execute(visible_contacts(select(Contact).where(Contact.id == contact_id), principal)).scalar_one_or_none()
+    query = visible_contacts(select(Contact).where(Contact.id == contact_id), principal)
+    return session.execute(query).scalar_one_or_none()

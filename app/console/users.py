@@ -79,7 +79,8 @@ def wecom_member_user(session: Session, userid: str, staff_userids: set[str]) ->
 def _free_username(session: Session, userid: str) -> str:
     name = userid[:60] if USERNAME.match(userid[:60]) else f"wecom_{hashlib.sha256(userid.encode()).hexdigest()[:12]}"
     taken = set(session.execute(select(ConsoleUser.username).where(ConsoleUser.username.like(f"{name}%"))).scalars())
-    return next(candidate for n in range(len(taken) + 1) if (candidate := name if n == 0 else f"{name}.{n}") not in taken)
+    return next(candidate for n in range(len(taken) + 1)
+                if (candidate := name if n == 0 else f"{name}.{n}") not in taken)
 
 
 def token_hash(secret: str) -> str:
@@ -116,7 +117,8 @@ def user_for_token(session: Session, secret: str, now: datetime | None = None) -
 
 def revoke_tokens(session: Session, user: ConsoleUser, now: datetime | None = None) -> int:
     """Revoke every live token of the user; return how many."""
-    rows = session.execute(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).scalars().all()
+    rows = session.execute(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                           ).scalars().all()
     for row in rows:
         row.revoked_at = now or utcnow()
     return len(rows)

@@ -9,19 +9,32 @@ from flask_login import logout_user
 from sqlalchemy import select
 
 from app.console.access import page, start_session
-from app.throttle import allowed
 from app.console.actions import set_stage
-from app.console.contacts_query import (FilterError, contact_tags, parse_filters, search_contacts, sidebar_view,
-                                        stage_choices)
-from app.console.content_upload import (Upload, activate_version, compare_versions, list_versions, store_upload,
-                                        version_json)
-from app.console.dashboard import PERIOD_DAYS, PeriodError, dashboard as dashboard_data, parse_period
+from app.console.contacts_query import (
+    FilterError,
+    contact_tags,
+    parse_filters,
+    search_contacts,
+    sidebar_view,
+    stage_choices,
+)
+from app.console.content_upload import (
+    Upload,
+    activate_version,
+    compare_versions,
+    list_versions,
+    store_upload,
+    version_json,
+)
+from app.console.dashboard import PERIOD_DAYS, PeriodError, parse_period
+from app.console.dashboard import dashboard as dashboard_data
 from app.console.leads import ack_alert, ack_contact, lead_alerts
 from app.console.nurture_control import NurtureRefused, restart_nurture, stop_nurture
 from app.console.scope import get_contact, principal_for, staff_book, visible_alerts, visible_contacts
 from app.console.users import check_login, wecom_member_user
 from app.models import Contact, ContentVersion, LeadAlert, utcnow
 from app.models.base import as_utc
+from app.throttle import allowed
 from app.wecom.errors import WeComError
 from content.errors import ContentError
 
@@ -83,7 +96,8 @@ def wecom_login():
     settings = _services().settings
     state = session["wecom_state"] = secrets.token_urlsafe(16)
     session["wecom_next"] = _safe_next(request.args.get("next"))
-    callback = settings.wecom_login_redirect or f"{settings.public_base_url.rstrip('/')}{url_for('console.wecom_callback')}"
+    callback = (settings.wecom_login_redirect
+                or f"{settings.public_base_url.rstrip('/')}{url_for('console.wecom_callback')}")
     if "wxwork" in request.headers.get("User-Agent", "").lower():
         query = urlencode({"appid": settings.wecom_corp_id, "redirect_uri": callback, "response_type": "code",
                            "scope": "snsapi_base", "state": state, "agentid": settings.wecom_agent_id}, quote_via=quote)
@@ -97,7 +111,8 @@ def wecom_login():
 def wecom_callback():
     """WeCom redirects here with a code: resolve it to a member userid (auth/getuserinfo) and sign them in."""
     expected, code = session.pop("wecom_state", None), request.args.get("code", "")
-    if not expected or not secrets.compare_digest(expected, request.args.get("state", "")) or not code or len(code) > 512:
+    if (not expected or not secrets.compare_digest(expected, request.args.get("state", ""))
+            or not code or len(code) > 512):
         return _error(400, "登录已失效", "企业微信登录请求无效或已过期，请重新登录。")
     services = _services()
     try:
@@ -128,7 +143,9 @@ def forbidden(err):
 @bp.app_errorhandler(404)
 def not_found(err):
     """A console page that does not exist or is not visible to the user."""
-    return _error(404, "页面不存在", "没有找到这个页面，或者您无权查看。") if request.path.startswith("/console") else err
+    if request.path.startswith("/console"):
+        return _error(404, "页面不存在", "没有找到这个页面，或者您无权查看。")
+    return err
 
 
 @bp.get("/")
@@ -159,7 +176,8 @@ def contacts():
     with services.sessions() as db:
         result = search_contacts(db, g.principal, filters, services.content.journey, services.content.channels())
     return render_template("console/contacts.html", result=result, f=filters, error=error,
-                           stages=stage_choices(services.content.journey), channels=services.content.channels().channels)
+                           stages=stage_choices(services.content.journey),
+                           channels=services.content.channels().channels)
 
 
 @bp.get("/contacts/<int:contact_id>")
@@ -257,13 +275,15 @@ def lead_ack(alert_id: int):
     """One-click 已联系 (the same as POST /api/leads/<id>/ack)."""
     services = _services()
     with services.sessions() as db:
-        alert = db.execute(visible_alerts(select(LeadAlert).where(LeadAlert.id == alert_id), g.principal)).scalar_one_or_none()
+        query = visible_alerts(select(LeadAlert).where(LeadAlert.id == alert_id), g.principal)
+        alert = db.execute(query).scalar_one_or_none()
         if alert is None:
             abort(404)
         ack_alert(db, alert, g.principal.actor)
         db.commit()
     flash("已标记为已联系", "ok")
-    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/console/") else url_for("console.leads"))
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/console/") else url_for("console.leads"))
 
 
 @bp.get("/content")
@@ -274,8 +294,8 @@ def content():
 
 
 def _content_page(problems=None):
-    from app.preview import preview as run_preview
     from app.content_versions import active_version
+    from app.preview import preview as run_preview
     from jobs.nurture import calendar_for
 
     services = _services()

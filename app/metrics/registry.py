@@ -14,7 +14,8 @@ WECOM_API_ERRORS = Counter(
 OUTBOX_ACTIONS = Counter(
     "scrm_outbox_actions", "Outbox action runs by kind and outcome (done, failed, expired, deferred, retry).",
     ["kind", "outcome"])
-JOB_FAILURES = Counter("scrm_job_failures", "rq jobs that raised, by queue and exception class.", ["queue", "exception"])
+JOB_FAILURES = Counter("scrm_job_failures", "rq jobs that raised, by queue and exception class.",
+                       ["queue", "exception"])
 CALLBACK_STORED = CALLBACKS_RECEIVED.labels("stored")  # bound once: the callback path only calls inc()
 CALLBACK_DUPLICATE = CALLBACKS_RECEIVED.labels("duplicate")
 ALERT_LATENCY = Histogram(

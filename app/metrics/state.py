@@ -61,7 +61,7 @@ def queue_jobs(queues: RedisQueues) -> GaugeMetricFamily:
                 pipe.zcard(registry(queue=queue).key)
                 keys.append((name, state))
         counts = pipe.execute()
-    for (name, state), count in zip(keys, counts):
+    for (name, state), count in zip(keys, counts, strict=True):
         gauge.add_metric([name, state], count)
     return gauge
 

@@ -2,7 +2,7 @@
 from app.models.archive import ArchiveCursor, ArchivedMessage
 from app.models.base import Base, utcnow
 from app.models.console import ApiToken, ConsoleUser
-from app.models.contacts import Activity, Channel, Contact, Follow, StageChange, Staff, Tag
+from app.models.contacts import Activity, Channel, Contact, Follow, Staff, StageChange, Tag
 from app.models.inbox import InboxEvent
 from app.models.leads import LeadAlert
 from app.models.links import LinkOpen, ScoreEventRow, TrackedLink
@@ -12,6 +12,8 @@ from app.models.schedule import ScheduleRun
 from app.models.secrets import StoredSecret
 
 __all__ = [
-    "Activity", "ApiToken", "ConsoleUser", "ArchiveCursor", "ArchivedMessage", "Base", "Channel", "Contact", "ContentVersion", "Delivery",
-    "Enrollment", "Follow", "InboxEvent", "LeadAlert", "LinkOpen", "MomentPlan", "OutboxAction", "ScheduleRun", "ScoreEventRow", "StageChange", "Staff", "StoredSecret", "Tag", "TrackedLink", "utcnow",
+    "Activity", "ApiToken", "ConsoleUser", "ArchiveCursor", "ArchivedMessage", "Base", "Channel", "Contact",
+    "ContentVersion", "Delivery", "Enrollment", "Follow", "InboxEvent", "LeadAlert", "LinkOpen", "MomentPlan",
+    "OutboxAction", "ScheduleRun", "ScoreEventRow", "StageChange", "Staff", "StoredSecret", "Tag", "TrackedLink",
+    "utcnow",
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import overload
 
 from sqlalchemy.orm import DeclarativeBase
 
@@ -11,6 +12,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """Read a stored time as aware UTC (SQLite hands back naive datetimes)."""
     return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value

@@ -89,7 +89,8 @@ class Follow(Base):
     changed_at: Mapped[int] = mapped_column(BigInteger, default=0)
     added_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (UniqueConstraint("contact_id", "userid", name="uq_follows_contact_user"), Index("ix_follows_userid", "userid"))
+    __table_args__ = (UniqueConstraint("contact_id", "userid", name="uq_follows_contact_user"),
+                      Index("ix_follows_userid", "userid"))
 
 
 class StageChange(Base):

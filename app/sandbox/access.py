@@ -4,13 +4,11 @@ from __future__ import annotations
 import secrets
 from collections import Counter, deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from app.sandbox.core import SandboxCore
 from app.sandbox.errors import ApiError
 from app.sandbox.rules import WindowCounter
-
-if TYPE_CHECKING:
-    from app.sandbox.state import SandboxState
 
 
 @dataclass
@@ -35,17 +33,17 @@ def api_path(path: str) -> str:
     return path[len("cgi-bin/"):] if path.startswith("cgi-bin/") else path
 
 
-class AccessMixin:
+class AccessMixin(SandboxCore):
     """Tokens, call accounting, frequency limits and faults of the sandbox."""
 
-    def __init__(self: "SandboxState") -> None:
+    def __init__(self) -> None:
         self.tokens: dict[str, float] = {}
         self._calls: deque[dict[str, Any]] = deque(maxlen=100_000)
         self.call_counts: Counter[str] = Counter()
         self.faults: list[Fault] = []
         self._api_rate = WindowCounter(60.0)
 
-    def issue_token(self: "SandboxState", corpid: str | None, secret: str | None) -> dict[str, Any]:
+    def issue_token(self, corpid: str | None, secret: str | None) -> dict[str, Any]:
         """Answer gettoken: a fresh token valid for token_ttl sandbox seconds."""
         if corpid != self.config.corp_id:
             raise ApiError(40013)
@@ -56,7 +54,7 @@ class AccessMixin:
             self.tokens[token] = self.clock.now() + self.config.token_ttl
         return {"access_token": token, "expires_in": self.config.token_ttl}
 
-    def check_token(self: "SandboxState", token: str | None) -> None:
+    def check_token(self, token: str | None) -> None:
         """Raise the WeCom error for a missing, unknown or expired access token."""
         if not token:
             raise ApiError(41001)
@@ -67,7 +65,7 @@ class AccessMixin:
         if self.clock.now() >= expires_at:
             raise ApiError(42001)
 
-    def expire_tokens(self: "SandboxState") -> int:
+    def expire_tokens(self) -> int:
         """Expire every issued token at once (WeCom may revoke tokens early); return how many."""
         with self.lock:
             now = self.clock.now()
@@ -75,7 +73,7 @@ class AccessMixin:
                 self.tokens[token] = min(self.tokens[token], now)
             return len(self.tokens)
 
-    def record_call(self: "SandboxState", path: str, method: str) -> dict[str, Any]:
+    def record_call(self, path: str, method: str) -> dict[str, Any]:
         """Log one API call and enforce the per-endpoint per-minute frequency limit."""
         path = api_path(path)
         with self.lock:
@@ -95,12 +93,12 @@ class AccessMixin:
         with self.lock:
             return list(self._calls)
 
-    def calls_to(self: "SandboxState", path: str) -> int:
+    def calls_to(self, path: str) -> int:
         """Return how many times an endpoint was called."""
         with self.lock:
             return self.call_counts[api_path(path)]
 
-    def inject_fault(self: "SandboxState", path: str, *, errcode: int | None = None,
+    def inject_fault(self, path: str, *, errcode: int | None = None,
                      http_status: int | None = None, delay: float | None = None,
                      times: int = 1, after_effect: bool = False) -> Fault:
         """Make the next `times` calls of `path` fail: errcode, HTTP status and/or delay (a timeout)."""
@@ -111,7 +109,7 @@ class AccessMixin:
             self.faults.append(fault)
         return fault
 
-    def take_fault(self: "SandboxState", path: str) -> Fault | None:
+    def take_fault(self, path: str) -> Fault | None:
         """Consume one use of the first fault planned for `path`."""
         path = api_path(path)
         with self.lock:
@@ -123,7 +121,7 @@ class AccessMixin:
                     return fault
         return None
 
-    def clear_faults(self: "SandboxState") -> None:
+    def clear_faults(self) -> None:
         """Remove every planned fault."""
         with self.lock:
             self.faults.clear()

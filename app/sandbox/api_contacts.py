@@ -47,7 +47,7 @@ def contact_get(state: "SandboxState", args: dict[str, str], body: dict[str, Any
     """Return one contact with every staff member who follows it."""
     ext = args.get("external_userid") or body.get("external_userid")
     with state.lock:
-        state.require_contact(ext)
+        ext = state.require_contact(ext).external_userid
         follows = state.follows_of_contact(ext)
         if not follows:
             raise ApiError(84061)
@@ -59,7 +59,8 @@ def contact_get(state: "SandboxState", args: dict[str, str], body: dict[str, Any
 @endpoint("externalcontact/batch/get_by_user")
 def batch_get_by_user(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """Page through the contacts of up to 100 staff (userid_list, or wechatpy's singular userid)."""
-    userids = check_list(body.get("userid_list"), 100, "userid_list") or ([body["userid"]] if body.get("userid") else [])
+    userids = (check_list(body.get("userid_list"), 100, "userid_list")
+               or ([body["userid"]] if body.get("userid") else []))
     if not userids:
         raise ApiError(40058, "userid_list is required")
     for u in userids:

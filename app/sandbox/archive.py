@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Blueprint, current_app, jsonify, request
 
+from app.sandbox.core import SandboxCore
 from app.sandbox.errors import ApiError
 
 if TYPE_CHECKING:
@@ -47,10 +48,10 @@ def seal_message(public_key: rsa.RSAPublicKey, message: dict[str, Any]) -> tuple
     return base64.b64encode(encrypted_key).decode(), base64.b64encode(sealed).decode()
 
 
-class ArchiveMixin:
+class ArchiveMixin(SandboxCore):
     """The archive the Finance SDK reads: sequence numbers, versioned key pairs, the 5-day window, notifications."""
 
-    def __init__(self: "SandboxState") -> None:
+    def __init__(self) -> None:
         self.archive_entries: list[ArchivedMessage] = []
         self._archive_keys: dict[int, rsa.RSAPrivateKey] = {
             int(v): _new_key() for v in self.config.archive_key_versions}
@@ -60,20 +61,20 @@ class ArchiveMixin:
         self._last_notify = float("-inf")
         self._archive_closed = False
 
-    def archive_private_keys(self: "SandboxState") -> dict[int, str]:
+    def archive_private_keys(self) -> dict[int, str]:
         """Return every private key as PKCS#1 PEM by version (what the corp keeps; for tests and the demo)."""
         return {version: key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                            serialization.NoEncryption()).decode()
                 for version, key in dict(self._archive_keys).items()}
 
-    def archive_use_key(self: "SandboxState", version: int) -> None:
+    def archive_use_key(self, version: int) -> None:
         """Seal new messages with key `version`, generating it first (an admin uploading a new public key)."""
         with self.lock:
             if version not in self._archive_keys:
                 self._archive_keys[version] = _new_key()
             self._archive_version = version
 
-    def archive_record(self: "SandboxState", message: dict[str, Any]) -> ArchivedMessage:
+    def archive_record(self, message: dict[str, Any]) -> ArchivedMessage:
         """Archive one chat message under the next seq and the current key version; schedule a notify."""
         with self.lock:
             entry = ArchivedMessage(len(self.archive_entries) + 1, self._archive_version, message)
@@ -82,7 +83,7 @@ class ArchiveMixin:
             self._schedule_notify()
         return entry
 
-    def _schedule_notify(self: "SandboxState") -> None:
+    def _schedule_notify(self) -> None:
         """Emit msgaudit_notify now, or once at the end of the current interval (WeCom batches notifications)."""
         with self._notify_lock:
             if self._archive_closed or self._notify_timer is not None:
@@ -95,17 +96,17 @@ class ArchiveMixin:
             self._notify_timer.daemon = True
             self._notify_timer.start()
 
-    def _notify_from_timer(self: "SandboxState") -> None:
+    def _notify_from_timer(self) -> None:
         with self._notify_lock:
             self._notify_timer = None
             if not self._archive_closed:
                 self._notify_now_locked()
 
-    def _notify_now_locked(self: "SandboxState") -> None:
+    def _notify_now_locked(self) -> None:
         self._last_notify = self.clock.now()
         self.emit("msgaudit_notify", {"AgentID": self.config.archive_agent_id, "Event": "msgaudit_notify"})
 
-    def get_chat_data(self: "SandboxState", seq: object, limit: object, secret: object) -> dict[str, Any]:
+    def get_chat_data(self, seq: object, limit: object, secret: object) -> dict[str, Any]:
         """Answer GetChatData: messages after `seq` (at most `limit` ≤ 1000) still inside the retention window."""
         if secret != self.config.archive_secret:
             raise ApiError(40001, "invalid archive secret")
@@ -124,7 +125,7 @@ class ArchiveMixin:
                              "encrypt_random_key": random_key, "encrypt_chat_msg": chat_msg})
         return {"errcode": 0, "errmsg": "ok", "chatdata": chatdata}
 
-    def archive_close(self: "SandboxState") -> None:
+    def archive_close(self) -> None:
         """Cancel a pending notification."""
         with self._notify_lock:
             self._archive_closed = True

@@ -19,7 +19,7 @@ from app.sandbox.records import Delivery
 INT_FIELDS = ("CreateTime", "JoinScene", "QuitScene", "MemChangeCnt", "AgentID")
 
 
-def event_xml(fields: dict[str, object]) -> str:
+def event_xml(fields: dict[str, str | int]) -> str:
     """Render an event as WeCom does: CDATA strings, bare integers, in the given field order."""
     parts = []
     for name, value in fields.items():
@@ -56,7 +56,7 @@ class CallbackSender:
 
     def __init__(self, cfg: SandboxConfig, now: Callable[[], float]) -> None:
         self.cfg = cfg
-        self.url = cfg.callback_url
+        self.url = cfg.callback_url or ""
         self._now = now
         self._queue: queue.Queue[Delivery | None] = queue.Queue(maxsize=cfg.callback_queue_max)
         self._done = threading.Condition()

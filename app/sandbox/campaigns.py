@@ -1,28 +1,26 @@
 """1:1 mass-send tasks (add_msg_template): created by the API, executed only when staff confirm."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from app.sandbox.contacts import ContactsMixin
 from app.sandbox.errors import ApiError
 from app.sandbox.records import MassTask
 from app.sandbox.rules import check_attachments, check_list, check_text, over_cap, page
-
-if TYPE_CHECKING:
-    from app.sandbox.state import SandboxState
 
 MONTH = 31 * 86400
 DAY = 86400
 
 
-class CampaignsMixin:
+class CampaignsMixin(ContactsMixin):
     """Mass-send tasks, their confirmations, results, reminders and the per-customer cap."""
 
-    def __init__(self: "SandboxState") -> None:
+    def __init__(self) -> None:
         self.mass_tasks: dict[str, MassTask] = {}
         self.mass_received: dict[str, list[float]] = {}
         self._mass_due: list[tuple[float, str, str]] = []
 
-    def add_msg_template(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+    def add_msg_template(self, body: dict[str, Any]) -> dict[str, Any]:
         """Answer add_msg_template: create a task per sender; deliver nothing yet."""
         if (body.get("chat_type") or "single") != "single":
             raise ApiError(40058, "the sandbox simulates chat_type single only")
@@ -40,7 +38,10 @@ class CampaignsMixin:
         with self.lock:
             now = self.clock.now()
             fail_list, recipients = [], {}
-            for ext in dict.fromkeys(ext_ids or self.customers_of(sender)):
+            if not ext_ids:
+                assert sender is not None  # checked above: external_userid or sender is given
+                ext_ids = self.customers_of(sender)
+            for ext in dict.fromkeys(ext_ids):
                 owner = self._mass_owner(ext, sender)
                 if owner is None:
                     fail_list.append(ext)
@@ -57,7 +58,7 @@ class CampaignsMixin:
             self.run_due_mass_confirmations(now)
             return {"fail_list": fail_list, "msgid": msgid}
 
-    def _mass_owner(self: "SandboxState", ext: str, sender: str | None) -> str | None:
+    def _mass_owner(self, ext: str, sender: str | None) -> str | None:
         """Pick the executor: the given sender, else the staff member who last chatted with the contact."""
         if sender is not None:
             return sender if (sender, ext) in self.follows else None
@@ -67,14 +68,14 @@ class CampaignsMixin:
         last_chat = {u: m["msgtime"] for m in self.messages_of(ext) for u in (m["from"], *m["tolist"]) if u != ext}
         return max(friends, key=lambda f: (last_chat.get(f.userid, 0), -f.createtime)).userid
 
-    def confirm_mass_task(self: "SandboxState", msgid: str, userid: str) -> dict[str, Any]:
+    def confirm_mass_task(self, msgid: str, userid: str) -> dict[str, Any]:
         """Simulate the sender confirming the task in the client: deliver, or record why not."""
         with self.lock:
             task = self.mass_tasks.get(msgid)
             if task is None or userid not in task.senders:
                 raise KeyError(f"no mass task {msgid!r} for {userid!r}")
-            result = {"msgid": msgid, "userid": userid, "confirmed": False, "sent": 0, "not_friend": 0,
-                      "over_cap": 0}
+            result: dict[str, Any] = {"msgid": msgid, "userid": userid, "confirmed": False, "sent": 0,
+                                      "not_friend": 0, "over_cap": 0}
             if task.cancelled or task.senders[userid]["status"] != 0:
                 return result
             now = self.clock.now()
@@ -96,7 +97,7 @@ class CampaignsMixin:
             result["confirmed"] = True
             return result
 
-    def run_due_mass_confirmations(self: "SandboxState", now: float) -> None:
+    def run_due_mass_confirmations(self, now: float) -> None:
         """Let simulated staff confirm the tasks whose auto-confirm time has come."""
         with self.lock:
             due = [d for d in self._mass_due if d[0] <= now]
@@ -104,7 +105,7 @@ class CampaignsMixin:
             for _, msgid, userid in due:
                 self.confirm_mass_task(msgid, userid)
 
-    def _task(self: "SandboxState", body: dict[str, Any]) -> MassTask:
+    def _task(self, body: dict[str, Any]) -> MassTask:
         msgid = body.get("msgid")
         if not msgid:
             raise ApiError(41046)
@@ -113,7 +114,7 @@ class CampaignsMixin:
             raise ApiError(41047)
         return task
 
-    def mass_tasks_for(self: "SandboxState", userid: str) -> list[dict[str, Any]]:
+    def mass_tasks_for(self, userid: str) -> list[dict[str, Any]]:
         """Return the mass-send tasks waiting for or done by a staff member, oldest first."""
         with self.lock:
             return [{"msgid": t.msgid, "create_time": t.create_time, "text": t.text,
@@ -121,7 +122,7 @@ class CampaignsMixin:
                      "external_userid": [e for (u, e) in t.recipients if u == userid]}
                     for t in self.mass_tasks.values() if userid in t.senders]
 
-    def groupmsg_list(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+    def groupmsg_list(self, body: dict[str, Any]) -> dict[str, Any]:
         """Answer get_groupmsg_list_v2: tasks created in a time range (at most one month)."""
         try:
             start, end = int(body["start_time"]), int(body["end_time"])
@@ -141,7 +142,7 @@ class CampaignsMixin:
                                         "attachments": t.attachments} for t in items],
                     "next_cursor": cursor}
 
-    def groupmsg_task(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+    def groupmsg_task(self, body: dict[str, Any]) -> dict[str, Any]:
         """Answer get_groupmsg_task: each sender's status (0 not sent, 2 sent)."""
         with self.lock:
             task = self._task(body)
@@ -149,7 +150,7 @@ class CampaignsMixin:
             items, cursor = page(rows, body.get("cursor"), body.get("limit"), default=500, maximum=1000)
             return {"task_list": items, "next_cursor": cursor}
 
-    def groupmsg_send_result(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+    def groupmsg_send_result(self, body: dict[str, Any]) -> dict[str, Any]:
         """Answer get_groupmsg_send_result: per-contact status 0/1/2/3 for one sender."""
         userid = self.require_staff(body.get("userid"))
         with self.lock:
@@ -159,7 +160,7 @@ class CampaignsMixin:
             items, cursor = page(rows, body.get("cursor"), body.get("limit"), default=500, maximum=1000)
             return {"send_list": items, "next_cursor": cursor}
 
-    def remind_groupmsg(self: "SandboxState", body: dict[str, Any]) -> None:
+    def remind_groupmsg(self, body: dict[str, Any]) -> None:
         """Answer remind_groupmsg_send: at most remind_per_day reminders per task in 24 hours."""
         with self.lock:
             task = self._task(body)
@@ -167,10 +168,11 @@ class CampaignsMixin:
             recent = [t for t in task.reminders if t > now - DAY]
             if len(recent) >= self.config.remind_per_day:
                 self.violate("remind_limit", msgid=task.msgid)
-                raise ApiError(45009, f"remind limit: at most {self.config.remind_per_day} reminders per task in 24 hours")
+                raise ApiError(45009, f"remind limit: at most {self.config.remind_per_day} reminders per task "
+                                      "in 24 hours")
             task.reminders.append(now)
 
-    def cancel_groupmsg(self: "SandboxState", body: dict[str, Any]) -> None:
+    def cancel_groupmsg(self, body: dict[str, Any]) -> None:
         """Answer cancel_groupmsg_send: senders who have not confirmed can no longer send."""
         with self.lock:
             self._task(body).cancelled = True

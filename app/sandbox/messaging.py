@@ -1,29 +1,27 @@
 """App messages to staff (message/send) and group robot messages (webhook/send)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from app.sandbox.core import SandboxCore
 from app.sandbox.errors import ApiError
 from app.sandbox.rules import WindowCounter, check_text
-
-if TYPE_CHECKING:
-    from app.sandbox.state import SandboxState
 
 APP_MSG_TYPES = ("text", "textcard", "markdown")
 ROBOT_MSG_TYPES = ("text", "markdown")
 
 
-class MessagingMixin:
+class MessagingMixin(SandboxCore):
     """Alerts to staff: app messages with silent per-member drops, robots with 45009."""
 
-    def __init__(self: "SandboxState") -> None:
+    def __init__(self) -> None:
         self.app_messages: dict[str, list[dict[str, Any]]] = {}
         self.robot_log: dict[str, list[dict[str, Any]]] = {}
         self._member_minute = WindowCounter(60.0)
         self._member_hour = WindowCounter(3600.0)
         self._robot_minute = WindowCounter(60.0)
 
-    def send_app_message(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+    def send_app_message(self, body: dict[str, Any]) -> dict[str, Any]:
         """Answer message/send: deliver to valid members, silently drop what exceeds the per-member rate."""
         msgtype = body.get("msgtype")
         if msgtype not in APP_MSG_TYPES:
@@ -56,12 +54,12 @@ class MessagingMixin:
                 self.app_messages.setdefault(userid, []).append({"msgtype": msgtype, msgtype: content, "at": now})
             return {"invaliduser": "|".join(invalid), "msgid": self.new_id("appmsg", 24)}
 
-    def app_messages_for(self: "SandboxState", userid: str) -> list[dict[str, Any]]:
+    def app_messages_for(self, userid: str) -> list[dict[str, Any]]:
         """Return the app messages a staff member actually received."""
         with self.lock:
             return list(self.app_messages.get(userid, []))
 
-    def send_robot_message(self: "SandboxState", key: str | None, body: dict[str, Any]) -> None:
+    def send_robot_message(self, key: str | None, body: dict[str, Any]) -> None:
         """Answer webhook/send: post to the robot's group, at most robot_per_minute a minute."""
         if not key or key not in self.config.robot_keys:
             raise ApiError(93000)
@@ -80,7 +78,7 @@ class MessagingMixin:
             self._robot_minute.add(key, now)
             self.robot_log.setdefault(key, []).append({"msgtype": msgtype, msgtype: content, "at": now})
 
-    def robot_messages(self: "SandboxState", key: str) -> list[dict[str, Any]]:
+    def robot_messages(self, key: str) -> list[dict[str, Any]]:
         """Return the messages a group robot posted."""
         with self.lock:
             return list(self.robot_log.get(key, []))

@@ -1,29 +1,27 @@
 """Enterprise Moments tasks (add_moment_task) and the per-customer and per-staff daily limits."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.sandbox.errors import ApiError
 from app.sandbox.records import MomentTask
 from app.sandbox.rules import check_list, check_moment_attachments, check_text, page, same_day_count
-
-if TYPE_CHECKING:
-    from app.sandbox.state import SandboxState
+from app.sandbox.tags import TagsMixin
 
 MOMENT_RANGE = 30 * 86400
 
 
-class MomentsMixin:
+class MomentsMixin(TagsMixin):
     """Moments tasks, staff confirmations and what each customer sees per day."""
 
-    def __init__(self: "SandboxState") -> None:
+    def __init__(self) -> None:
         self.moment_tasks: dict[str, MomentTask] = {}
         self.moment_seen: dict[str, list[tuple[float, str]]] = {}
         self.staff_posts: dict[str, list[float]] = {}
         self._moment_due: list[tuple[float, str, str]] = []
         self.moment_interactions: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
-    def add_moment_task(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+    def add_moment_task(self, body: dict[str, Any]) -> dict[str, Any]:
         """Answer add_moment_task: validate content and audience, create the job, publish nothing yet."""
         text = check_text((body.get("text") or {}).get("content"), 2000)
         attachments = check_moment_attachments(body.get("attachments"))
@@ -53,13 +51,13 @@ class MomentsMixin:
             self.run_due_moment_confirmations(now)
             return {"jobid": job.jobid}
 
-    def _moment_by_id(self: "SandboxState", moment_id: object) -> MomentTask:
+    def _moment_by_id(self, moment_id: object) -> MomentTask:
         job = next((j for j in self.moment_tasks.values() if j.moment_id == moment_id), None)
         if job is None:
             raise ApiError(41060)
         return job
 
-    def moment_task_result(self: "SandboxState", jobid: str | None) -> dict[str, Any]:
+    def moment_task_result(self, jobid: str | None) -> dict[str, Any]:
         """Answer get_moment_task_result: status 2 while the job runs, 3 with the result when done."""
         with self.lock:
             job = self.moment_tasks.get(jobid or "")
@@ -72,13 +70,14 @@ class MomentsMixin:
                                "invalid_sender_list": {"user_list": job.invalid_senders},
                                "invalid_external_contact_list": {"tag_list": job.invalid_tags}}}
 
-    def confirm_moment_task(self: "SandboxState", jobid: str, userid: str) -> dict[str, Any]:
+    def confirm_moment_task(self, jobid: str, userid: str) -> dict[str, Any]:
         """Simulate a staff member publishing the post; apply the staff and customer daily limits."""
         with self.lock:
             job = self.moment_tasks.get(jobid)
             if job is None or userid not in job.senders:
                 raise KeyError(f"no moment task {jobid!r} for {userid!r}")
-            result = {"jobid": jobid, "userid": userid, "published": False, "visible_to": 0, "over_limit": 0}
+            result: dict[str, Any] = {"jobid": jobid, "userid": userid, "published": False, "visible_to": 0,
+                                      "over_limit": 0}
             if job.cancelled or job.senders[userid]["publish_status"] != 0:
                 return result
             now = self.clock.now()
@@ -103,7 +102,7 @@ class MomentsMixin:
                 result["visible_to"] += 1
             return result
 
-    def run_due_moment_confirmations(self: "SandboxState", now: float) -> None:
+    def run_due_moment_confirmations(self, now: float) -> None:
         """Let simulated staff publish the posts whose auto-confirm time has come."""
         with self.lock:
             due = [d for d in self._moment_due if d[0] <= now]
@@ -111,7 +110,7 @@ class MomentsMixin:
             for _, jobid, userid in due:
                 self.confirm_moment_task(jobid, userid)
 
-    def moment_tasks_for(self: "SandboxState", userid: str) -> list[dict[str, Any]]:
+    def moment_tasks_for(self, userid: str) -> list[dict[str, Any]]:
         """Return the Moments tasks assigned to a staff member, oldest first."""
         with self.lock:
             return [{"jobid": j.jobid, "moment_id": j.moment_id, "create_time": int(j.create_time),
@@ -119,12 +118,12 @@ class MomentsMixin:
                      "publish_status": j.senders[userid]["publish_status"], "cancelled": j.cancelled}
                     for j in self.moment_tasks.values() if userid in j.senders]
 
-    def moments_seen_by(self: "SandboxState", external_userid: str) -> list[str]:
+    def moments_seen_by(self, external_userid: str) -> list[str]:
         """Return the moment_ids a customer was shown."""
         with self.lock:
             return [m for _, m in self.moment_seen.get(external_userid, [])]
 
-    def moment_list(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+    def moment_list(self, body: dict[str, Any]) -> dict[str, Any]:
         """Answer get_moment_list: posts created in a range of at most 30 days."""
         try:
             start, end = int(body["start_time"]), int(body["end_time"])
@@ -149,7 +148,7 @@ class MomentsMixin:
                 "link": next((a["link"] for a in job.attachments if a["msgtype"] == "link"), {}),
                 "location": {}}
 
-    def moment_task(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+    def moment_task(self, body: dict[str, Any]) -> dict[str, Any]:
         """Answer get_moment_task: each executor's publish_status (0 not yet, 1 published)."""
         with self.lock:
             job = self._moment_by_id(body.get("moment_id"))
@@ -157,7 +156,7 @@ class MomentsMixin:
             items, cursor = page(rows, body.get("cursor"), body.get("limit"), default=500, maximum=1000)
             return {"task_list": items, "next_cursor": cursor}
 
-    def interact_moment(self: "SandboxState", moment_id: str, external_userid: str, kind: str = "like") -> str:
+    def interact_moment(self, moment_id: str, external_userid: str, kind: str = "like") -> str:
         """Simulate a customer liking or commenting on a post they were shown; return the publisher it counts under."""
         if kind not in ("like", "comment"):
             raise ValueError("kind must be 'like' or 'comment'")
@@ -171,7 +170,7 @@ class MomentsMixin:
                 {"kind": kind, "external_userid": external_userid, "create_time": int(self.clock.now())})
             return userid
 
-    def moment_comments(self: "SandboxState", body: dict[str, Any]) -> dict[str, Any]:
+    def moment_comments(self, body: dict[str, Any]) -> dict[str, Any]:
         """Answer get_moment_comments: who commented on and liked one publisher's copy of a post."""
         userid = body.get("userid")
         if not isinstance(userid, str) or not userid:
@@ -181,11 +180,12 @@ class MomentsMixin:
             rows = self.moment_interactions.get((body["moment_id"], userid), [])
             return {"comment_list": _who(rows, "comment"), "like_list": _who(rows, "like")}
 
-    def cancel_moment(self: "SandboxState", body: dict[str, Any]) -> None:
+    def cancel_moment(self, body: dict[str, Any]) -> None:
         """Answer cancel_moment_task: executors who have not published can no longer publish."""
         with self.lock:
             self._moment_by_id(body.get("moment_id")).cancelled = True
 
 
 def _who(rows: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [{"external_userid": r["external_userid"], "create_time": r["create_time"]} for r in rows if r["kind"] == kind]
+    return [{"external_userid": r["external_userid"], "create_time": r["create_time"]}
+            for r in rows if r["kind"] == kind]

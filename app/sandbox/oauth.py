@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
-
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, request
@@ -94,12 +93,14 @@ def new_code() -> Any:
     body = request.get_json(silent=True) or {}
     body = body if isinstance(body, dict) else {}
     external_userid, userid = body.get("external_userid"), body.get("userid")
-    if not isinstance(external_userid, str) and not isinstance(userid, str):
-        return jsonify({"error": "external_userid or userid is required"}), 400
     state = current_app.extensions["sandbox_state"]
     try:
-        code = (issue_code(state, external_userid) if isinstance(external_userid, str)
-                else issue_member_code(state, userid))
+        if isinstance(external_userid, str):
+            code = issue_code(state, external_userid)
+        elif isinstance(userid, str):
+            code = issue_member_code(state, userid)
+        else:
+            return jsonify({"error": "external_userid or userid is required"}), 400
     except KeyError as err:
         return jsonify({"error": str(err)}), 400
     return jsonify({"code": code, "expires_in": int(CODE_TTL)})

@@ -106,7 +106,8 @@ def check_list(value: object, limit: int, name: str) -> list:
     return value
 
 
-def page(items: Sequence, cursor: object, limit: object, *, default: int, maximum: int) -> tuple[list, str]:
+def page(items: Sequence, cursor: str | int | None, limit: str | int | None, *, default: int,
+         maximum: int) -> tuple[list, str]:
     """Slice `items` at an opaque numeric cursor; return the page and the next cursor ('' at the end)."""
     try:
         start = int(cursor) if cursor not in (None, "") else 0

@@ -47,6 +47,7 @@ class SandboxServer:
         self._server = server
         self._thread = thread
         host = server.server_address[0]
+        host = host.decode() if isinstance(host, bytes) else host
         self.url = f"http://{host}:{server.server_port}"
         self.api_base = f"{self.url}/cgi-bin/"
 

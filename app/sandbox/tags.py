@@ -1,26 +1,24 @@
 """Corp tags, tag groups and per-relation tagging."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from app.sandbox.contacts import ContactsMixin
 from app.sandbox.errors import ApiError
 from app.sandbox.records import Tag, TagGroup
-
-if TYPE_CHECKING:
-    from app.sandbox.state import SandboxState
 
 MAX_CORP_TAGS = 3000
 MAX_RELATION_TAGS = 3000
 
 
-class TagsMixin:
+class TagsMixin(ContactsMixin):
     """The corp's tag library and the tags each staff member puts on each contact."""
 
-    def __init__(self: "SandboxState") -> None:
+    def __init__(self) -> None:
         self.tag_groups: dict[str, TagGroup] = {}
         self.tags: dict[str, Tag] = {}
 
-    def corp_tag_list(self: "SandboxState", tag_ids: list[str], group_ids: list[str]) -> list[dict[str, Any]]:
+    def corp_tag_list(self, tag_ids: list[str], group_ids: list[str]) -> list[dict[str, Any]]:
         """Answer get_corp_tag_list: all groups, or the given groups, or the groups holding the given tags."""
         with self.lock:
             groups = sorted(self.tag_groups.values(), key=lambda g: (-g.order, g.create_time))
@@ -45,7 +43,7 @@ class TagsMixin:
                 "tag": [{"id": t.id, "name": t.name, "create_time": t.create_time, "order": t.order,
                          "deleted": False} for t in tags]}
 
-    def add_corp_tag(self: "SandboxState", body: dict[str, Any], emit: bool = False) -> dict[str, Any]:
+    def add_corp_tag(self, body: dict[str, Any], emit: bool = False) -> dict[str, Any]:
         """Answer add_corp_tag: add tags to an existing group (by id or name) or a new group."""
         new_tags = body.get("tag") or []
         if not isinstance(new_tags, list) or not new_tags:
@@ -77,7 +75,7 @@ class TagsMixin:
                                                       "Id": tag.id, "TagType": "tag"})
             return self._group_json(group, created)
 
-    def _find_group(self: "SandboxState", body: dict[str, Any]) -> TagGroup | None:
+    def _find_group(self, body: dict[str, Any]) -> TagGroup | None:
         group_id = body.get("group_id")
         if group_id:
             if group_id not in self.tag_groups:
@@ -86,10 +84,10 @@ class TagsMixin:
         name = body.get("group_name")
         return next((g for g in self.tag_groups.values() if g.group_name == name), None)
 
-    def edit_corp_tag(self: "SandboxState", body: dict[str, Any], emit: bool = False) -> None:
+    def edit_corp_tag(self, body: dict[str, Any], emit: bool = False) -> None:
         """Answer edit_corp_tag: rename or reorder a tag or a tag group."""
         with self.lock:
-            target = self.tags.get(body.get("id")) or self.tag_groups.get(body.get("id"))
+            target = self.tags.get(body.get("id", "")) or self.tag_groups.get(body.get("id", ""))
             if target is None:
                 raise ApiError(40068)
             name = body.get("name")
@@ -107,7 +105,7 @@ class TagsMixin:
                 self.emit("change_external_tag", {"Event": "change_external_tag", "ChangeType": "update",
                                                   "Id": ident, "TagType": kind})
 
-    def del_corp_tag(self: "SandboxState", body: dict[str, Any], emit: bool = False) -> None:
+    def del_corp_tag(self, body: dict[str, Any], emit: bool = False) -> None:
         """Answer del_corp_tag: delete tags and groups; a group left empty goes too."""
         tag_ids, group_ids = body.get("tag_id") or [], body.get("group_id") or []
         if not tag_ids and not group_ids:
@@ -129,7 +127,7 @@ class TagsMixin:
                     self.emit("change_external_tag", {"Event": "change_external_tag", "ChangeType": "delete",
                                                       "Id": tid, "TagType": "tag"})
 
-    def mark_tag(self: "SandboxState", body: dict[str, Any]) -> None:
+    def mark_tag(self, body: dict[str, Any]) -> None:
         """Answer mark_tag: add and remove corp tags on one staff–contact relation (no callback)."""
         userid = self.require_staff(body.get("userid"))
         self.require_contact(body.get("external_userid"))
@@ -145,7 +143,7 @@ class TagsMixin:
             follow.tags |= set(add)
             follow.tags -= set(remove)
 
-    def tag_json(self: "SandboxState", tag_id: str) -> dict[str, Any]:
+    def tag_json(self, tag_id: str) -> dict[str, Any]:
         """Return a tag as externalcontact/get lists it under follow_user[].tags."""
         tag = self.tags[tag_id]
         return {"group_name": self.tag_groups[tag.group_id].group_name, "tag_name": tag.name,

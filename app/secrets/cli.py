@@ -75,8 +75,8 @@ def set_command(name: str) -> None:
 @secrets.command("list")
 def list_command() -> None:
     """Show each stored secret's name, key id and whether it decrypts; never the value. Exit 1 if any does not."""
-    from app.secrets.store import SecretDecryptError, decrypt, list_secrets
     from app.models import StoredSecret
+    from app.secrets.store import SecretDecryptError, decrypt, list_secrets
 
     keys, sessions, engine = _open()
     broken = 0
@@ -88,7 +88,8 @@ def list_command() -> None:
                     state = "ok"
                 except SecretDecryptError:
                     state, broken = "CANNOT DECRYPT", broken + 1
-                click.echo(f"{info.name}\tkey {info.key_id} ({info.key_state})\t{state}\t{info.updated_at:%Y-%m-%d %H:%M:%S}Z")
+                click.echo(f"{info.name}\tkey {info.key_id} ({info.key_state})\t{state}\t"
+                           f"{info.updated_at:%Y-%m-%d %H:%M:%S}Z")
     finally:
         engine.dispose()
     if broken:

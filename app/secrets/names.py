@@ -36,4 +36,5 @@ def field_for(name: str) -> str:
 
 def secret_values(settings: Settings) -> list[str]:
     """The secret values the settings hold now (for log redaction)."""
-    return [value for field in SECRET_FIELDS.values() if isinstance(value := getattr(settings, field, None), str) and value]
+    return [value for field in SECRET_FIELDS.values()
+            if isinstance(value := getattr(settings, field, None), str) and value]

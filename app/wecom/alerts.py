@@ -1,22 +1,20 @@
 """Gateway calls that alert staff: app messages and group robots, both counted on our side."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from app.wecom.errors import RateLimited
+from app.wecom.gateway_base import GatewayBase
 from app.wecom.results import AppMessageSent
-
-if TYPE_CHECKING:
-    from app.wecom.gateway import Gateway
 
 APP_MSG_TYPES = ("text", "textcard", "markdown")
 ROBOT_MSG_TYPES = ("text", "markdown")
 
 
-class AlertsMixin:
+class AlertsMixin(GatewayBase):
     """Messages to staff members and to internal group chats."""
 
-    def send_app_message(self: "Gateway", touser: str | Sequence[str], msgtype: str,
+    def send_app_message(self, touser: str | Sequence[str], msgtype: str,
                          content: dict[str, Any] | str, *, duplicate_check_interval: int = 1800) -> AppMessageSent:
         """Send an app message to staff, counted per member (WeCom silently drops the excess)."""
         if msgtype not in APP_MSG_TYPES:
@@ -35,11 +33,11 @@ class AlertsMixin:
         invalid = tuple(u for u in str(reply.get("invaliduser") or "").split("|") if u)
         return AppMessageSent(str(reply.get("msgid") or ""), invalid)
 
-    def robot_wait(self: "Gateway", key: str) -> float:
+    def robot_wait(self, key: str) -> float:
         """Seconds until the robot can take another message under our count (0.0: now)."""
         return self.limiter.robot_wait(key)
 
-    def send_robot(self: "Gateway", key: str, msgtype: str, content: dict[str, Any] | str) -> None:
+    def send_robot(self, key: str, msgtype: str, content: dict[str, Any] | str) -> None:
         """Post to a group robot (no access token), at most robot_per_minute per key."""
         if msgtype not in ROBOT_MSG_TYPES:
             raise ValueError(f"msgtype must be one of {ROBOT_MSG_TYPES}")

@@ -20,8 +20,7 @@ from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
 from app.metrics.wecom import counted_call
-from app.wecom.errors import (BadCredentials, PermanentError, RateLimited, TokenInvalid, Transient, WeComError,
-                              error_for)
+from app.wecom.errors import BadCredentials, PermanentError, RateLimited, TokenInvalid, Transient, WeComError, error_for
 
 log = logging.getLogger(__name__)
 

@@ -1,27 +1,26 @@
 """Gateway calls over contacts and corp tags: reads, and writes that are safe to repeat."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from app.wecom.errors import InvalidTag, TagExists
+from app.wecom.gateway_base import GatewayBase
 from app.wecom.results import Contact, ContactFollow, ContactPage, FollowUser, TagGroup
-
-if TYPE_CHECKING:
-    from app.wecom.gateway import Gateway
 
 BATCH_USERS = 100
 
 
-class DirectoryMixin:
+class DirectoryMixin(GatewayBase):
     """Contacts, staff and corp tags."""
 
-    def follow_users(self: "Gateway") -> list[str]:
+    def follow_users(self) -> list[str]:
         """List the staff who have customer contact enabled."""
         return list(self._read("get", "externalcontact/get_follow_user_list").get("follow_user") or [])
 
-    def get_contact(self: "Gateway", external_userid: str) -> Contact:
+    def get_contact(self, external_userid: str) -> Contact:
         """Return a contact and every staff member following it (all follow_user pages)."""
-        cursor, follows, profile = "", [], {}
+        cursor, follows = "", []
+        profile: dict[str, Any] = {}
         while True:
             params = {"external_userid": external_userid, **({"cursor": cursor} if cursor else {})}
             reply = self._read("get", "externalcontact/get", params=params)
@@ -33,7 +32,7 @@ class DirectoryMixin:
         return Contact(str(profile.get("external_userid", external_userid)), profile.get("name") or "",
                        int(profile.get("type") or 0), tuple(follows), profile)
 
-    def batch_get_by_user(self: "Gateway", userids: Sequence[str], cursor: str = "", limit: int = 100) -> ContactPage:
+    def batch_get_by_user(self, userids: Sequence[str], cursor: str = "", limit: int = 100) -> ContactPage:
         """Return one page of the contacts of up to 100 staff (the current `userid_list` field)."""
         if not 0 < len(userids) <= BATCH_USERS:
             raise ValueError(f"batch_get_by_user takes 1..{BATCH_USERS} userids")
@@ -42,7 +41,7 @@ class DirectoryMixin:
         return ContactPage([ContactFollow.parse(r) for r in reply.get("external_contact_list") or []],
                            reply.get("next_cursor") or "")
 
-    def iter_contacts(self: "Gateway", userids: Sequence[str], limit: int = 100) -> Iterator[ContactFollow]:
+    def iter_contacts(self, userids: Sequence[str], limit: int = 100) -> Iterator[ContactFollow]:
         """Yield every (contact, relation) of the given staff, 100 staff and `limit` rows per call."""
         for i in range(0, len(userids), BATCH_USERS):
             chunk, cursor = list(userids[i:i + BATCH_USERS]), ""
@@ -53,13 +52,13 @@ class DirectoryMixin:
                 if not cursor:
                     break
 
-    def list_corp_tags(self: "Gateway", tag_ids: Sequence[str] = (), group_ids: Sequence[str] = ()) -> list[TagGroup]:
+    def list_corp_tags(self, tag_ids: Sequence[str] = (), group_ids: Sequence[str] = ()) -> list[TagGroup]:
         """List corp tag groups: all, the given groups, or the groups holding the given tags."""
         body = {"tag_id": list(tag_ids), "group_id": list(group_ids)}
         reply = self._read("post", "externalcontact/get_corp_tag_list", data=body)
         return [TagGroup.parse(g) for g in reply.get("tag_group") or []]
 
-    def add_corp_tag(self: "Gateway", names: Sequence[str], *, group_id: str | None = None,
+    def add_corp_tag(self, names: Sequence[str], *, group_id: str | None = None,
                      group_name: str | None = None, order: int | None = None) -> TagGroup:
         """Add tags to a group (by id or name, created if new); return the group with the new tags."""
         body: dict[str, Any] = {"tag": [{"name": n} for n in names]}
@@ -85,7 +84,7 @@ class DirectoryMixin:
 
         return self.retrier.run_create(attempt, None)
 
-    def edit_corp_tag(self: "Gateway", id: str, *, name: str | None = None, order: int | None = None) -> None:
+    def edit_corp_tag(self, id: str, *, name: str | None = None, order: int | None = None) -> None:
         """Rename or reorder a corp tag or tag group."""
         body: dict[str, Any] = {"id": id}
         if name is not None:
@@ -94,7 +93,7 @@ class DirectoryMixin:
             body["order"] = order
         self._write("externalcontact/edit_corp_tag", body)
 
-    def del_corp_tag(self: "Gateway", tag_ids: Sequence[str] = (), group_ids: Sequence[str] = ()) -> None:
+    def del_corp_tag(self, tag_ids: Sequence[str] = (), group_ids: Sequence[str] = ()) -> None:
         """Delete corp tags and tag groups (an unknown id after our own ambiguous attempt counts as done)."""
         body = {"tag_id": list(tag_ids), "group_id": list(group_ids)}
 
@@ -107,7 +106,7 @@ class DirectoryMixin:
 
         self.retrier.run_create(attempt, None)
 
-    def mark_tag(self: "Gateway", userid: str, external_userid: str, add: Sequence[str] = (),
+    def mark_tag(self, userid: str, external_userid: str, add: Sequence[str] = (),
                  remove: Sequence[str] = ()) -> None:
         """Add and remove corp tags on one staff–contact relation (fires no callback: update local state)."""
         body = {"userid": userid, "external_userid": external_userid, "add_tag": list(add),

@@ -101,7 +101,8 @@ def open_envelope(args: Mapping[str, str], body: bytes, crypto: CallbackCrypto) 
     return Envelope(xml=plain.decode("utf-8"), fields=fields)
 
 
-def seal_envelope(crypto: CallbackCrypto, xml: str, timestamp: str, nonce: str, agent_id: str = "") -> tuple[dict[str, str], bytes]:
+def seal_envelope(crypto: CallbackCrypto, xml: str, timestamp: str, nonce: str,
+                  agent_id: str = "") -> tuple[dict[str, str], bytes]:
     """Encrypt and sign an event as WeCom would POST it: (query args, body)."""
     encrypt = crypto.encrypt(xml.encode("utf-8"))
     body = (
@@ -122,7 +123,7 @@ def _decrypt(crypto: CallbackCrypto, encrypt: str) -> bytes:
 
 def _require(args: Mapping[str, str], *names: str) -> list[str]:
     values = [args.get(name, "") for name in names]
-    missing = [name for name, value in zip(names, values) if not value]
+    missing = [name for name, value in zip(names, values, strict=True) if not value]
     if missing:
         raise CallbackRejected(400, f"missing query parameter: {', '.join(missing)}")
     if any(len(value) > 4096 for value in values):

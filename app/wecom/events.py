@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, TypedDict
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,16 @@ class UnknownEvent(Event):
     """Anything else: kept raw, dispatched by kind only."""
 
 
+class _EventBase(TypedDict):
+    """The fields every Event takes, parsed once for any kind."""
+
+    kind: str
+    change_type: str | None
+    corp_id: str
+    create_time: int
+    raw: dict[str, str]
+
+
 def _contact(fields: dict[str, str]) -> dict:
     return {"userid": fields.get("UserID", ""), "external_userid": fields.get("ExternalUserID", "")}
 
@@ -128,7 +138,7 @@ def parse_event(fields: dict[str, str]) -> Event:
     """Build the typed event for a callback's fields; unknown kinds stay raw."""
     kind = event_kind(fields)
     change_type = fields.get("ChangeType") or None
-    base = {
+    base: _EventBase = {
         "kind": kind, "change_type": change_type, "corp_id": fields.get("ToUserName", ""),
         "create_time": _int(fields.get("CreateTime")) or 0, "raw": dict(fields),
     }

@@ -7,21 +7,25 @@ first attempt took effect. Client-side limits wait up to `RateLimits.max_wait`, 
 from __future__ import annotations
 
 import logging
-import random
-import time
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from redis import Redis
 
 from app.wecom import find
 from app.wecom.alerts import AlertsMixin
-from app.wecom.client import WeComClient
 from app.wecom.directory import DirectoryMixin
 from app.wecom.errors import OutcomeUnknown, WelcomeCodeExpired, WelcomeCodeUsed
-from app.wecom.ratelimit import Limiter, RateLimits
-from app.wecom.results import (ContactWay, MomentInteraction, MomentTaskCreated, MomentTaskResult, MsgTemplateCreated,
-                               SenderStatus, SendResult, WelcomeSent)
-from app.wecom.retry import Retrier, RetryPolicy
+from app.wecom.ratelimit import RateLimits
+from app.wecom.results import (
+    ContactWay,
+    MomentInteraction,
+    MomentTaskCreated,
+    MomentTaskResult,
+    MsgTemplateCreated,
+    SenderStatus,
+    SendResult,
+    WelcomeSent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +39,6 @@ def _body(text: str, attachments: Sequence[dict[str, Any]]) -> dict[str, Any]:
 class Gateway(DirectoryMixin, AlertsMixin):
     """Every WeCom API call the product makes."""
 
-    def __init__(self, corp_id: str, secret: str, *, api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/",
-                 agent_id: int | None = None, timeout: float = 5.0, redis: Redis | None = None,
-                 limiter: Limiter | None = None, limits: RateLimits | None = None,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time, lookup_slack: float = 120.0,
-                 rng: random.Random | None = None) -> None:
-        self.corp_id = corp_id
-        self.agent_id = agent_id
-        self.timeout = timeout
-        self.clock = clock
-        self.lookup_slack = lookup_slack
-        self.client = WeComClient(corp_id, secret, api_base=api_base, timeout=timeout, redis=redis, clock=clock)
-        self.limiter = limiter or Limiter.create(redis, limits, sleep)
-        self.retrier = Retrier(retry or RetryPolicy(), sleep, clock, rng)
-
     @classmethod
     def from_settings(cls, settings: Any, redis: Redis | None = None, **overrides: Any) -> "Gateway":
         """Build the gateway from Settings (optional wecom_* limit fields are read when present)."""
@@ -60,30 +49,6 @@ class Gateway(DirectoryMixin, AlertsMixin):
                                       timeout=settings.wecom_timeout, redis=redis, limits=limits)
         kwargs.update(overrides)
         return cls(settings.wecom_corp_id, settings.wecom_secret, **kwargs)
-
-    def close(self) -> None:
-        """Release the HTTP connections."""
-        self.client._http.close()
-
-    # -- transport -------------------------------------------------------------------------------------
-
-    def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-              data: dict[str, Any] | None = None, timeout: float | None = None) -> dict[str, Any]:
-        """Make one rate-limited attempt (token refresh included)."""
-        self.limiter.api(self.corp_id, path)
-        return self.client.call(method, path, params=params, data=data, timeout=timeout)
-
-    def _read(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-              data: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Call a read, retrying every retryable failure."""
-        return self.retrier.run(lambda: self._call(method, path, params=params, data=data))
-
-    def _post_read(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
-        return self._read("post", path, data=data)
-
-    def _write(self, path: str, data: dict[str, Any], *, safe: bool = True) -> dict[str, Any]:
-        """POST a write; ambiguous failures are retried only when repeating it is harmless (`safe`)."""
-        return self.retrier.run(lambda: self._call("post", path, data=data), safe=safe)
 
     # -- web OAuth -------------------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ def rows(calendar: Calendar) -> list[list[str]]:
     return found
 
 
-def _row(header: list[str], attachments: tuple[Attachment, ...] = (), **values: str) -> list[str]:
+def _row(header: list[str], attachments: tuple[Attachment, ...] = (), /, **values: str) -> list[str]:
     """Lay values out in header order, attachments in attachment_1 … attachment_9."""
     values.update({f"attachment_{n}": _attachment(a) for n, a in enumerate(attachments, start=1)})
     return [values.get(name, "") for name in header]

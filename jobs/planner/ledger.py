@@ -43,11 +43,12 @@ class Ledger:
         day = local_day(when)
         if kind == "private":
             week, month = _periods(day)
-            for table, key in ((self.private_day, day), (self.private_week, week), (self.private_month, month)):
-                counts = table.setdefault(key, {})
+            for counts in (self.private_day.setdefault(day, {}), self.private_week.setdefault(week, {}),
+                           self.private_month.setdefault(month, {})):
                 counts[who] = counts.get(who, 0) + count
             return
-        table = {"welcome": self.welcome_day, "moment": self.moment_day, "staff_moment": self.staff_moment_day}.get(kind)
+        table = {"welcome": self.welcome_day, "moment": self.moment_day,
+                 "staff_moment": self.staff_moment_day}.get(kind)
         if table is None:
             raise ValueError(f"unknown ledger kind {kind!r}; expected one of {KINDS}")
         counts = table.setdefault(day, {})

@@ -5,10 +5,26 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 
 from content.calendar import Audience, Calendar, Step
-from jobs.planner.batching import MomentSlot, PrivateBatches, ViewerIndex, moment_slots, moment_tasks, per_contact, render
+from jobs.planner.batching import (
+    MomentSlot,
+    PrivateBatches,
+    ViewerIndex,
+    moment_slots,
+    moment_tasks,
+    per_contact,
+    render,
+)
 from jobs.planner.ledger import Ledger
-from jobs.planner.limits import (ONE_DAY, cap_limit, day_start, deadline, due_at, lookback_days, moment_deadline,
-                                 next_allowed)
+from jobs.planner.limits import (
+    ONE_DAY,
+    cap_limit,
+    day_start,
+    deadline,
+    due_at,
+    lookback_days,
+    moment_deadline,
+    next_allowed,
+)
 from jobs.planner.model import REASONS, SHANGHAI, Deferral, Drop, Enrollment, Limits, Plan
 
 Candidate = tuple[datetime, str, str, int | str, Step, Enrollment]
@@ -154,6 +170,7 @@ class _Run:
         if moment is None or moment > last:
             return self._drop("window_passed", "private", seq, step_id, cid)
         if moment > self.end:
+            assert why is not None  # max(due, now) <= end < moment: next_allowed moved it and said why
             return self._defer(why, moment, "private", seq, step_id, cid)
         blocked = self._blocked(cid, moment.date())
         if blocked is not None:
@@ -194,13 +211,16 @@ class _Run:
 
     def moment(self, slot: MomentSlot) -> None:
         """Post one moment slot for every sender whose staff cap and whose viewers' caps allow it."""
-        limits, day = self.limits, slot.send_at.date()
+        send_at = slot.send_at
+        assert send_at is not None  # _open set it: self.slots holds only the open slots
+        limits, day = self.limits, send_at.date()
         last = self._last(slot, due_at(slot.day, 0, slot.at))
         staff, seen = self.ledger.day_counts("staff_moment", day), self.ledger.day_counts("moment", day)
         cap = min(limits.moments_visible_per_day, limits.moments_per_day)
         accepted: dict[str, list[tuple[str, int | str]]] = {}
         for sender in sorted(set(slot.explicit or slot.owners) - self.ledger.moment_senders.get(slot.id, set())):
-            viewers, blocking, code = self.index.viewers(sender, slot.tags), (), None
+            viewers, code = self.index.viewers(sender, slot.tags), None
+            blocking: tuple[int | str, ...] = ()
             if staff.get(sender, 0) >= limits.moments_per_staff_per_day:
                 code = "staff_moments_cap"
             else:
@@ -209,7 +229,7 @@ class _Run:
                     full = any(seen.get(cid, 0) >= limits.moments_visible_per_day for cid in blocking)
                     code = "moments_visible_cap" if full else "moments_cap_ours"
             if code is not None:
-                self._moment_blocked(slot, code, sender, blocking, last)
+                self._moment_blocked(slot, day, code, sender, blocking, last)
                 continue
             for cid in viewers:
                 seen[cid] = seen.get(cid, 0) + 1
@@ -218,16 +238,19 @@ class _Run:
         if accepted:
             self.ledger.mark_moment(slot.id, accepted)
             self.out.sends.extend(moment_tasks(slot.sequence, slot.step, slot.text, slot.attachments, slot.day,
-                                               slot.send_at, slot.tags, accepted, limits.max_senders))
+                                               send_at, slot.tags, accepted, limits.max_senders))
 
     def _last(self, slot: MomentSlot, due: datetime) -> datetime:
         """The latest a slot may post: a sequence feed only on its own day, a dated post within max_lateness."""
-        return moment_deadline(due, slot.until, self.limits) if slot.sequence else deadline(due, slot.until, self.limits)
+        if slot.sequence:
+            return moment_deadline(due, slot.until, self.limits)
+        return deadline(due, slot.until, self.limits)
 
-    def _moment_blocked(self, slot: MomentSlot, code: str, sender: str, blocking: tuple, last: datetime) -> None:
-        """Defer one sender's share of a moment slot to the next day, or drop it if that is too late."""
+    def _moment_blocked(self, slot: MomentSlot, day: date, code: str, sender: str, blocking: tuple,
+                        last: datetime) -> None:
+        """Defer one sender's share of a moment slot (due on `day`) to the next day, or drop it if that is too late."""
         extra = f" ({len(blocking)} contacts, sender {sender})" if blocking else f" (sender {sender})"
-        moment = day_start(slot.send_at.date() + ONE_DAY, slot.at, slot.until, self.limits)
+        moment = day_start(day + ONE_DAY, slot.at, slot.until, self.limits)
         if moment is None or moment > last:
             return self._drop(code, "moment", slot.sequence, slot.step, None, extra + "; the next day is too late",
                               sender)
