@@ -32,8 +32,10 @@ def test_contact_comes_with_its_timeline(world):
     assert world.client.get(f"/api/contacts/{contact_id}").status_code == 401
     assert world.client.get("/api/contacts/999999", headers=AUTH).status_code == 404
     body = world.client.get(f"/api/contacts/{contact_id}", headers=AUTH).get_json()
-    assert body["channel"] == "site_qr_pricing" and body["owner"] == "lisi"
-    assert body["stage"]["key"] == "deeper_understanding" and body["stage"]["name"] == "深入认知"
+    assert body["channel"] == "site_qr_pricing"
+    assert body["owner"] == "lisi"
+    assert body["stage"]["key"] == "deeper_understanding"
+    assert body["stage"]["name"] == "深入认知"
     assert body["name"], "details were fetched from WeCom"
     types = [item["type"] for item in body["timeline"]]
     assert {"added", "stage_change", "send", "tags"} <= set(types)
@@ -70,7 +72,7 @@ def test_signed_by_sales_moves_to_onboarding_as_customer(world):
     assert stage_tag_names(world, world.client.get(f"/api/contacts/{contact_id}", headers=AUTH).get_json()) == {"上线使用", "线上直播"}
 
 
-@pytest.mark.parametrize("path,body", [
+@pytest.mark.parametrize(("path", "body"), [
     ("stage", {"stage": "no_such_stage"}),
     ("stage", {}),
     ("signals", {"kind": "replied"}),
@@ -78,5 +80,6 @@ def test_signed_by_sales_moves_to_onboarding_as_customer(world):
 def test_bad_requests_change_nothing(world, path, body):
     contact_id = new_contact(world)
     response = world.client.post(f"/api/contacts/{contact_id}/{path}", headers=AUTH, json=body)
-    assert response.status_code == 400 and response.get_json()["error"]
+    assert response.status_code == 400
+    assert response.get_json()["error"]
     assert world.client.get(f"/api/contacts/{contact_id}", headers=AUTH).get_json()["stage"]["key"] == "deeper_understanding"

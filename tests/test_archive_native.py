@@ -20,7 +20,7 @@ from tests.settings import make_settings
 SLICE_P = ctypes.POINTER(Slice)
 
 
-@pytest.mark.parametrize("path,message", [
+@pytest.mark.parametrize(("path", "message"), [
     (None, "ARCHIVE_SDK_PATH is not set"),
     ("/nonexistent/libWeWorkFinanceSdk_C.so", "does not exist"),
 ])
@@ -60,7 +60,8 @@ def test_ctypes_signatures_are_declared():
                                         ctypes.c_char_p, ctypes.c_int, SLICE_P]
     assert lib.DecryptData.argtypes == [ctypes.c_char_p, ctypes.c_char_p, SLICE_P]
     assert lib.Init.argtypes == [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
-    assert lib.NewSdk.restype == ctypes.c_void_p and lib.NewSlice.restype == SLICE_P
+    assert lib.NewSdk.restype == ctypes.c_void_p
+    assert lib.NewSlice.restype == SLICE_P
 
 
 class FakeSdk:
@@ -125,5 +126,6 @@ def test_reader_call_flow_over_the_sdk_functions(monkeypatch):
             NativeArchiveReader("/opt/sdk", sb.state.config.corp_id, "wrong", keys)
     assert (message.sender, message.tolist, message.text) == (ext, ("zhangsan",), "你们的价格是多少？")
     assert ("GetChatData", 0, 100, b"http://proxy:3128", 7) in fake.calls
-    assert fake.calls.count(("FreeSlice",)) == 2 and ("DestroySdk",) in fake.calls
+    assert fake.calls.count(("FreeSlice",)) == 2
+    assert ("DestroySdk",) in fake.calls
     assert "PRIVATE" not in repr(reader)

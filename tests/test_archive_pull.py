@@ -37,12 +37,14 @@ def test_250_messages_in_batches_of_100(sandbox, services):
     ext = chat(sandbox.state, 250)
     report = pull_archive(services, limit=100)
     assert (report.fetched, report.stored, report.batches, report.last_seq) == (250, 250, 3, 250)
-    assert seqs(services) == list(range(1, 251)) and cursor(services) == 250
+    assert seqs(services) == list(range(1, 251))
+    assert cursor(services) == 250
     with services.sessions() as session:
         rows = session.scalars(select(ArchivedMessage).order_by(ArchivedMessage.seq).limit(2)).all()
     assert [(r.external_userid, r.userid, r.direction) for r in rows] == [
         (ext, "zhangsan", "in"), (ext, "zhangsan", "out")]
-    assert rows[0].text == "消息 0" and rows[0].msgtype == "text"
+    assert rows[0].text == "消息 0"
+    assert rows[0].msgtype == "text"
     assert pull_archive(services, limit=100).stored == 0
 
 
@@ -61,11 +63,14 @@ def test_crash_inside_the_batch_transaction_leaves_no_duplicates_and_no_gaps(san
     with pytest.raises(RuntimeError):
         pull_archive(services, limit=100)
     assert calls == [100, 100]
-    assert seqs(services) == list(range(1, 101)) and cursor(services) == 100
+    assert seqs(services) == list(range(1, 101))
+    assert cursor(services) == 100
     monkeypatch.undo()
     report = pull_archive(services, limit=100)
-    assert report.stored == 150 and report.duplicates == 0
-    assert seqs(services) == list(range(1, 251)) and cursor(services) == 250
+    assert report.stored == 150
+    assert report.duplicates == 0
+    assert seqs(services) == list(range(1, 251))
+    assert cursor(services) == 250
 
 
 def test_crash_before_the_cursor_moves_rolls_back_the_inserts(sandbox, services, monkeypatch):
@@ -77,10 +82,12 @@ def test_crash_before_the_cursor_moves_rolls_back_the_inserts(sandbox, services,
     monkeypatch.setattr(store, "advance_cursor", crash)
     with pytest.raises(RuntimeError):
         pull_archive(services, limit=100)
-    assert stored(services) == 0 and cursor(services) == 0
+    assert stored(services) == 0
+    assert cursor(services) == 0
     monkeypatch.undo()
     pull_archive(services, limit=100)
-    assert seqs(services) == list(range(1, 151)) and cursor(services) == 150
+    assert seqs(services) == list(range(1, 151))
+    assert cursor(services) == 150
 
 
 def test_messages_already_stored_are_not_duplicated(sandbox, services, database_url):
@@ -94,7 +101,8 @@ def test_messages_already_stored_are_not_duplicated(sandbox, services, database_
         other.close()
     report = pull_archive(services, limit=100)
     assert (report.stored, report.duplicates) == (0, 80)
-    assert seqs(services) == list(range(1, 121)) and cursor(services) == 120
+    assert seqs(services) == list(range(1, 121))
+    assert cursor(services) == 120
 
 
 def test_two_concurrent_pulls_do_not_duplicate(sandbox, services, database_url):
@@ -120,7 +128,8 @@ def test_two_concurrent_pulls_do_not_duplicate(sandbox, services, database_url):
         second.close()
     assert errors == []
     assert sum(r.stored for r in reports) == 300
-    assert seqs(services) == list(range(1, 301)) and cursor(services) == 300
+    assert seqs(services) == list(range(1, 301))
+    assert cursor(services) == 300
 
 
 def test_messages_older_than_five_days_are_not_served(sandbox, services):
@@ -129,7 +138,9 @@ def test_messages_older_than_five_days_are_not_served(sandbox, services):
     state.advance(5 * 86400 + 3600)
     chat(state, 5)
     report = pull_archive(services)
-    assert report.fetched == 5 and seqs(services) == [11, 12, 13, 14, 15] and cursor(services) == 15
+    assert report.fetched == 5
+    assert seqs(services) == [11, 12, 13, 14, 15]
+    assert cursor(services) == 15
 
 
 def test_lag_over_four_days_is_alerted(sandbox, services, caplog):
@@ -139,7 +150,8 @@ def test_lag_over_four_days_is_alerted(sandbox, services, caplog):
     now = datetime.fromtimestamp(state.clock.now(), timezone.utc)
     with caplog.at_level(logging.WARNING, logger="app.archive.pull"):
         report = pull_archive(services, now=now)
-    assert report.lag_alerts == 1 and report.lag_seconds > 4 * 86400
+    assert report.lag_alerts == 1
+    assert report.lag_seconds > 4 * 86400
     assert "archive lag" in caplog.text
     assert pull_archive(services, now=now).lag_alerts == 0
 
@@ -160,7 +172,8 @@ def test_hooks_get_new_prospect_message_ids_once(sandbox, services):
     with services.sessions() as session:
         inbound = list(session.scalars(select(ArchivedMessage.id).where(ArchivedMessage.direction == "in")
                                        .order_by(ArchivedMessage.seq)))
-    assert [i for ids in seen for i in ids] == inbound and len(inbound) == 3
+    assert [i for ids in seen for i in ids] == inbound
+    assert len(inbound) == 3
 
 
 def test_msgaudit_notify_callback_pulls_the_archive(world, vectors):
@@ -172,11 +185,15 @@ def test_msgaudit_notify_callback_pulls_the_archive(world, vectors):
         action = session.scalars(select(OutboxAction).where(OutboxAction.kind == "pull_archive")).one()
         rows = session.scalar(select(func.count()).select_from(ArchivedMessage)
                               .where(ArchivedMessage.external_userid == ext))
-    assert action.status == "done" and action.queue == "welcome" and action.key.startswith("pull-archive:")
-    assert action.result["stored"] == 7 and rows == 7
+    assert action.status == "done"
+    assert action.queue == "welcome"
+    assert action.key.startswith("pull-archive:")
+    assert action.result["stored"] == 7
+    assert rows == 7
 
 
 def test_rq_entry_pulls_with_the_installed_services(sandbox, services):
     chat(sandbox.state, 4)
     install(services)
-    assert pull_archive_job()["stored"] == 4 and cursor(services) == 4
+    assert pull_archive_job()["stored"] == 4
+    assert cursor(services) == 4

@@ -45,7 +45,8 @@ def test_messages_sealed_with_key_v1_then_v2_both_decrypt(sandbox):
     one, two = (reader.decrypt(r) for r in raws)
     assert (one.sender, one.tolist, one.text, one.msgtype) == (ext, ("zhangsan",), "你好，想了解一下", "text")
     assert (two.sender, two.tolist, two.text) == ("zhangsan", (ext,), "您好！")
-    assert one.msgtime.tzinfo is not None and int(one.msgtime.timestamp() * 1000) == first["msgtime"]
+    assert one.msgtime.tzinfo is not None
+    assert int(one.msgtime.timestamp() * 1000) == first["msgtime"]
     assert [r.seq for r in reader.fetch(1, 10)] == [2]
 
 
@@ -59,7 +60,8 @@ def test_getchatdata_shape_and_rules(sandbox):
     chat(sandbox.state, 3)
     url = sandbox.url + "/sandbox/finance/getchatdata"
     answer = requests.post(url, json={"seq": 0, "limit": 2, "secret": SECRET}, timeout=5).json()
-    assert answer["errcode"] == 0 and len(answer["chatdata"]) == 2
+    assert answer["errcode"] == 0
+    assert len(answer["chatdata"]) == 2
     assert set(answer["chatdata"][0]) == {"seq", "msgid", "publickey_ver", "encrypt_random_key", "encrypt_chat_msg"}
     assert requests.post(url, json={"seq": 0, "limit": 1001, "secret": SECRET}, timeout=5).json()["errcode"] == 40058
     assert requests.post(url, json={"seq": 0, "limit": 10, "secret": "wrong"}, timeout=5).json()["errcode"] == 40001
@@ -75,14 +77,16 @@ def test_unknown_key_version_is_a_clear_error_and_the_cursor_stops_before_it(san
     try:
         with pytest.raises(UnknownKeyVersion, match=r"publickey_ver 3 \(seq 4.*ARCHIVE_PRIVATE_KEYS"):
             pull_archive(services)
-        assert cursor(services) == 3 and seqs(services) == [1, 2, 3]
+        assert cursor(services) == 3
+        assert seqs(services) == [1, 2, 3]
         with pytest.raises(UnknownKeyVersion):
             pull_archive(services)
         assert cursor(services) == 3
         services.extras.clear()
         services.settings.archive_private_keys = json.dumps(state.archive_private_keys())
         pull_archive(services)
-        assert cursor(services) == 6 and seqs(services) == [1, 2, 3, 4, 5, 6]
+        assert cursor(services) == 6
+        assert seqs(services) == [1, 2, 3, 4, 5, 6]
     finally:
         services.close()
 

@@ -35,7 +35,8 @@ def test_shipped_sequence_is_the_30_day_nurture(shipped: Calendar) -> None:
     assert (sequence.key, sequence.name) == ("saas_nurture_30d", "SaaS 线索 30 天培育")
     assert sequence.enroll.stages == ("need_arises", "deeper_understanding")
     assert sequence.exits == ("replied", "opted_out", "hot_lead", "lost", "stage:product_selection")
-    assert sequence.starts_on is None and sequence.cycle_days == 30
+    assert sequence.starts_on is None
+    assert sequence.cycle_days == 30
     assert shipped.moments == ()
 
 
@@ -58,7 +59,8 @@ def test_shipped_content_reads_like_wechat(shipped: Calendar) -> None:
     assert all(len(s.text) <= 300 for s in steps if s.touchpoint == "moment")
     assert sum(1 for s in private if s.attachments) >= 12
     urls = [a.fields["url"] for s in steps for a in s.attachments if a.kind == "link"]
-    assert urls and all(url.startswith("https://example.com/") for url in urls)
+    assert urls
+    assert all(url.startswith("https://example.com/") for url in urls)
     for path in ("/cases/", "/pricing", "/roi-calculator", "/demo"):
         assert any(path in url for url in urls), path
     named = [s.id for s in steps if any(n == "name" for _, n, _, _ in string.Formatter().parse(s.text))]

@@ -157,7 +157,8 @@ def test_ten_attachments(tmp_path: Path) -> None:
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     text = SMALL_YAML.replace("exits: [replied]", "exits: [replied")
     problem = only(write_yaml(tmp_path, text))
-    assert problem.field == "file" and problem.message.startswith("YAML syntax")
+    assert problem.field == "file"
+    assert problem.message.startswith("YAML syntax")
     assert line_of(text, "exits: [replied") <= problem.row <= line_of(text, "text: 分享一个案例")
 
 

@@ -35,20 +35,24 @@ def test_url_verification_over_http(client, vectors):
 def test_official_encrypted_message_is_stored(client, services, vectors):
     vector = vectors["encrypted_message"]
     response = client.post("/wecom/callback", query_string={k: vector[k] for k in ("msg_signature", "timestamp", "nonce")}, data=vector["body"])
-    assert response.status_code == 200 and response.get_data(as_text=True) == "success"
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "success"
     rows = inbox_rows(services)
     assert [(r.kind, r.wecom_create_time, r.status) for r in rows] == [("text", 1409659813, "pending")]
 
 
 def test_event_is_stored_enqueued_and_processed(client, services, vectors, redis):
     response = post_event(client, services.crypto, sample_xml(vectors, "add_external_contact"))
-    assert response.status_code == 200 and response.get_data(as_text=True) == "success"
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "success"
     [row] = inbox_rows(services)
     assert (row.kind, row.change_type, row.status) == ("change_external_contact", "add_external_contact", "pending")
     assert queued(redis) == {"welcome": [f"evt-{row.id}"]}, "an add event with a welcome code takes the fast queue"
     drain(redis)
     [row] = inbox_rows(services)
-    assert row.status == "done" and row.attempts == 1 and row.processed_at is not None
+    assert row.status == "done"
+    assert row.attempts == 1
+    assert row.processed_at is not None
 
 
 def test_archive_notifications_take_the_fast_queue_and_other_changes_do_not(client, services, vectors, redis):
@@ -86,7 +90,8 @@ def test_every_sample_event_is_accepted(client, services, vectors, redis):
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(InboxEvent)) == len(vectors["sample_events"])
     lanes = queued(redis)
-    assert sum(map(len, lanes.values())) == len(vectors["sample_events"]) and set(lanes) == {"welcome", "callbacks"}
+    assert sum(map(len, lanes.values())) == len(vectors["sample_events"])
+    assert set(lanes) == {"welcome", "callbacks"}
     drain(redis)
     assert [(r.id, r.status, r.attempts, r.last_error) for r in inbox_rows(services) if r.status != "done"] == []
 
@@ -98,7 +103,10 @@ def test_events_api_requires_token_and_lists_events(client, services, vectors):
     response = client.get("/api/events?limit=5", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert response.status_code == 200
     [event] = response.get_json()["events"]
-    assert event["kind"] == "change_external_contact" and event["change_type"] == "del_follow_user"
-    assert event["status"] == "pending" and event["received_at"] and event["processed_at"] is None
+    assert event["kind"] == "change_external_contact"
+    assert event["change_type"] == "del_follow_user"
+    assert event["status"] == "pending"
+    assert event["received_at"]
+    assert event["processed_at"] is None
     bad = client.get("/api/events?limit=abc", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert bad.status_code == 400

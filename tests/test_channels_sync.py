@@ -43,21 +43,25 @@ def services(sandbox, database_url, redis_url, redis):
 def test_each_channel_gets_one_contact_way_and_a_second_run_creates_none(sandbox, services):
     first = sync_channels(services)
     ways = dict(sandbox.state.contact_ways)
-    assert len(ways) == 3 and all(s.created for s in first)
+    assert len(ways) == 3
+    assert all(s.created for s in first)
     assert {w["state"]: w["user"] for w in ways.values()} == {s: list(c.staff) for s, c in BOOK.channels.items()}
     second = sync_channels(services)
-    assert sandbox.state.contact_ways == ways and not any(s.created for s in second)
+    assert sandbox.state.contact_ways == ways
+    assert not any(s.created for s in second)
     assert [(s.state, s.config_id, s.qr_code) for s in second] == [(s.state, s.config_id, s.qr_code) for s in first]
     with services.sessions() as session:
         rows = {row.state: row for row in session.execute(select(Channel)).scalars()}
     assert set(rows) == set(BOOK.channels)
     for state, channel in BOOK.channels.items():
         row = rows[state]
-        assert ways[row.config_id]["state"] == state and row.qr_code.endswith(row.config_id)
+        assert ways[row.config_id]["state"] == state
+        assert row.qr_code.endswith(row.config_id)
         assert (row.name, row.owner_userids) == (channel.name, list(channel.staff))
         assert row.welcome_text == channel.welcome_text
         assert (row.welcome_attachments, row.initial_tags) == (channel.welcome_attachments, list(channel.initial_tags))
-        assert row.initial_stage == channel.initial_stage and row.synced_at is not None
+        assert row.initial_stage == channel.initial_stage
+        assert row.synced_at is not None
 
 
 def test_a_channel_whose_staff_changed_is_updated_not_re_created(sandbox, services, tmp_path):
@@ -67,7 +71,8 @@ def test_a_channel_whose_staff_changed_is_updated_not_re_created(sandbox, servic
     edited.write_text(text, encoding="utf-8")
     services.content = ContentStore(channels_path=edited)
     synced = {s.state: s for s in sync_channels(services)}
-    assert len(sandbox.state.contact_ways) == 3 and not synced["site_qr_pricing"].created
+    assert len(sandbox.state.contact_ways) == 3
+    assert not synced["site_qr_pricing"].created
     assert "differ" in synced["site_qr_pricing"].note
     with services.sessions() as session:
         row = session.execute(select(Channel).where(Channel.state == "site_qr_pricing")).scalar_one()
@@ -80,9 +85,11 @@ def test_scrm_channels_sync_prints_each_qr_code_once_created(sandbox, database_u
     assert first.returncode == 0, first.stdout + first.stderr
     urls = {way["state"]: f"https://wework.sandbox/qr/{cid}" for cid, way in sandbox.state.contact_ways.items()}
     lines = first.stdout.strip().splitlines()
-    assert len(lines) == 3 and all("\tcreated\t" in line for line in lines)
+    assert len(lines) == 3
+    assert all("\tcreated\t" in line for line in lines)
     assert {line.split("\t")[0]: line.split("\t")[-1] for line in lines} == urls
     second = run(["channels", "sync"], tmp_path, **env)
-    assert second.returncode == 0 and len(sandbox.state.contact_ways) == 3
+    assert second.returncode == 0
+    assert len(sandbox.state.contact_ways) == 3
     assert all("\talready synced\t" in line for line in second.stdout.strip().splitlines())
 

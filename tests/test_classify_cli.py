@@ -29,13 +29,17 @@ def test_classify_writes_one_line_per_input_and_survives_bad_lines() -> None:
     first, broken, missing, opt_out, english = records
     assert set(first) == {"text", "hot", "intent", "score", "reasons"}
     assert (first["hot"], first["intent"], first["text"]) == (True, "pricing", "你们怎么收费？")
-    assert first["reasons"] and 0 < first["score"] <= 1
-    assert broken["line"] == 2 and broken["error"]
-    assert missing["line"] == 3 and "text" in missing["error"]
+    assert first["reasons"]
+    assert 0 < first["score"] <= 1
+    assert broken["line"] == 2
+    assert broken["error"]
+    assert missing["line"] == 3
+    assert "text" in missing["error"]
     assert (opt_out["hot"], opt_out["intent"]) == (False, "opt_out")
     assert (english["hot"], english["intent"]) == (True, "trial")
 
 
 def test_classify_empty_input_exits_zero() -> None:
     proc = run("")
-    assert proc.returncode == 0 and proc.stdout == b""
+    assert proc.returncode == 0
+    assert proc.stdout == b""

@@ -28,7 +28,8 @@ def test_demo_once_exits_zero_with_a_summary(tmp_path):
 
 def test_worker_refuses_to_start_without_redis(tmp_path):
     result = run(["worker", "--burst"], tmp_path)
-    assert result.returncode == 2 and "REDIS_URL is not set" in result.stderr
+    assert result.returncode == 2
+    assert "REDIS_URL is not set" in result.stderr
 
 
 def test_serve_migrates_sqlite_and_accepts_callbacks(tmp_path, vectors):
@@ -51,7 +52,8 @@ def test_serve_migrates_sqlite_and_accepts_callbacks(tmp_path, vectors):
         crypto = CallbackCrypto(vectors["token"], vectors["encoding_aes_key"], vectors["corp_id"])
         args, body = seal_envelope(crypto, sample_xml(vectors, "edit_external_contact"), "1700000000", "n1")
         answer = requests.post(f"http://127.0.0.1:{port}/wecom/callback", params=args, data=body, timeout=5)
-        assert answer.status_code == 200 and answer.text == "success"
+        assert answer.status_code == 200
+        assert answer.text == "success"
         events = requests.get(f"http://127.0.0.1:{port}/api/events", headers={"Authorization": "Bearer t"}, timeout=5).json()
         assert [e["change_type"] for e in events["events"]] == ["edit_external_contact"]
     finally:

@@ -46,7 +46,9 @@ def test_report_counts_tasks_confirmations_reminders_and_escalations(world):
     assert by_user["wangwu"] == StaffConfirmation("wangwu", "王五", 1, 0, 0.0, None, 0, 1)
     assert empty == []
     lines = report_lines(rows)
-    assert len(lines) == 4 and "张三" in lines[3] and "50%" in lines[3]
+    assert len(lines) == 4
+    assert "张三" in lines[3]
+    assert "50%" in lines[3]
 
 
 def test_cli_prints_the_staff_report(world, monkeypatch):
@@ -56,4 +58,5 @@ def test_cli_prints_the_staff_report(world, monkeypatch):
     mass_task(world, "sunqi", [contact], datetime.now(timezone.utc))  # the report covers the last 7 days of now
     result = CliRunner().invoke(main, ["report", "staff", "--days", "7"])
     assert result.exit_code == 0, result.output
-    assert "孙七" in result.output and "0%" in result.output
+    assert "孙七" in result.output
+    assert "0%" in result.output

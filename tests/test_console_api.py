@@ -43,13 +43,17 @@ def test_uploading_calendars_shows_every_problem_then_stores_previews_activates_
                          content_type="multipart/form-data")
     assert answer.status_code == 422
     problems = answer.get_json()["problems"]
-    assert len(problems) == 5 and all(p["file"] == "five_errors.csv" and p["row"] and p["field"] for p in problems)
+    assert len(problems) == 5
+    assert all(p["file"] == "five_errors.csv" and p["row"] and p["field"] for p in problems)
     assert client.post("/api/content/versions", headers=marketer, data={"files": [(BytesIO(b"x"), "notes.txt")]},
                        content_type="multipart/form-data").get_json()["problems"][0]["message"].startswith("只支持")
     versions = client.get("/api/content/versions", headers=marketer).get_json()["versions"]
-    assert [v["id"] for v in versions] == [first] and not versions[0]["active"] and versions[0]["files"] == ["日历.yaml"]
+    assert [v["id"] for v in versions] == [first]
+    assert not versions[0]["active"]
+    assert versions[0]["files"] == ["日历.yaml"]
     preview = client.get(f"/api/content/preview?days=14&version={first}", headers=marketer).get_json()
-    assert len(preview["days"]) == 14 and sum(len(d["sends"]) for d in preview["days"]) > 0
+    assert len(preview["days"]) == 14
+    assert sum(len(d["sends"]) for d in preview["days"]) > 0
     assert client.get("/api/content/preview", headers=marketer).status_code == 409
     assert client.post(f"/api/content/versions/{first}/activate", headers=marketer).get_json()["versions"][0]["active"]
     edited = (CALENDAR.read_text(encoding="utf-8").replace("name: SaaS 线索 30 天培育", "name: SaaS 线索 30 天培育（新版）", 1)
@@ -66,9 +70,11 @@ def test_uploading_calendars_shows_every_problem_then_stores_previews_activates_
 def test_contact_actions_stop_restart_and_contacted_are_recorded(cw):
     client, own = cw.world.client, {"Authorization": f"Bearer {cw.tokens['zhangsan']}"}
     lead = client.get(f"/api/contacts/{cw.hot_lead}", headers=own).get_json()
-    assert lead["nurture_stopped"] == "hot_lead" and lead["lead_status"] == "sql"
+    assert lead["nurture_stopped"] == "hot_lead"
+    assert lead["lead_status"] == "sql"
     sidebar = client.get(f"/api/sidebar/{cw.hot_lead}", headers=own).get_json()
-    assert sidebar["open_alerts"][0]["id"] == cw.alert and sidebar["contact"]["stage"]["name"]
+    assert sidebar["open_alerts"][0]["id"] == cw.alert
+    assert sidebar["contact"]["stage"]["name"]
     assert client.post(f"/api/contacts/{cw.hot_lead}/contacted", headers=own).get_json() == {"acked": 1}
     assert client.post(f"/api/contacts/{cw.hot_lead}/contacted", headers=own).get_json() == {"acked": 0}
     acked = [a for a in client.get("/api/leads", headers=own).get_json()["leads"] if a["id"] == cw.alert][0]
@@ -80,7 +86,8 @@ def test_contact_actions_stop_restart_and_contacted_are_recorded(cw):
     assert client.post(f"/api/contacts/{cw.quiet}/nurture", headers=own, json={"action": "pause"}).status_code == 400
     timeline = client.get(f"/api/contacts/{cw.hot_lead}", headers=own).get_json()["timeline"]
     kinds = [item["type"] for item in timeline]
-    assert "lead_contacted" in kinds and "nurture_restarted" in kinds
+    assert "lead_contacted" in kinds
+    assert "nurture_restarted" in kinds
     assert any(i["type"] == "lead_status_change" and i["detail"]["actor"] == "zhangsan" for i in timeline)
     stage = client.post(f"/api/contacts/{cw.quiet}/stage", headers=own, json={"stage": "product_selection", "by": "x"})
     assert stage.get_json()["changes"][0]["to"] == "product_selection"
@@ -91,10 +98,12 @@ def test_contact_actions_stop_restart_and_contacted_are_recorded(cw):
 def test_dashboard_and_contact_search_answer_with_filters(cw):
     client = cw.world.client
     data = client.get("/api/dashboard?days=30", headers=ADMIN).get_json()
-    assert sum(f["contacts"] for f in data["funnel"]) == 3 and data["hot_leads"] == {
+    assert sum(f["contacts"] for f in data["funnel"]) == 3
+    assert data["hot_leads"] == {
         "today": 2, "open": 2, "contacted": 0, "median_response_minutes": None, "max_response_minutes": None,
         "longest_waiting_minutes": data["hot_leads"]["longest_waiting_minutes"]}
-    assert data["by_channel"][0]["total"] == 3 and len(data["conversion"]) == len(data["funnel"]) - 1
+    assert data["by_channel"][0]["total"] == 3
+    assert len(data["conversion"]) == len(data["funnel"]) - 1
     assert client.get("/api/dashboard?days=5", headers=ADMIN).status_code == 400
     search = client.get("/api/contacts?stage=product_selection&min_score=0", headers=ADMIN).get_json()
     assert {c["id"] for c in search["contacts"]} == {cw.hot_lead, cw.other_team}

@@ -29,18 +29,21 @@ def signed_in(cw, username: str):
     client = create_app(services=cw.services).test_client()
     answer = client.post("/console/login", data={"username": username, "password": PASSWORD,
                                                  "csrf_token": csrf_of(client, "/console/login")})
-    assert answer.status_code == 302 and answer.headers["Location"].endswith("/console/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/console/")
     return client
 
 
 def test_sales_sees_only_their_team_in_the_console(cw):
     zhangsan = signed_in(cw, "zhangsan")
     listing = zhangsan.get("/console/contacts").get_data(as_text=True)
-    assert f"/console/contacts/{cw.hot_lead}" in listing and f"/console/contacts/{cw.other_team}" not in listing
+    assert f"/console/contacts/{cw.hot_lead}" in listing
+    assert f"/console/contacts/{cw.other_team}" not in listing
     assert zhangsan.get(f"/console/contacts/{cw.hot_lead}").status_code == 200
     for path in (f"/console/contacts/{cw.other_team}", f"/console/sidebar/{cw.other_team}"):
         page = zhangsan.get(path)
-        assert page.status_code == 404 and "页面不存在" in page.get_data(as_text=True)
+        assert page.status_code == 404
+        assert "页面不存在" in page.get_data(as_text=True)
     token = csrf_of(zhangsan, "/console/leads")
     assert f"lead-{cw.other_alert}" not in zhangsan.get("/console/leads").get_data(as_text=True)
     assert zhangsan.post(f"/console/leads/{cw.other_alert}/ack", data={"csrf_token": token}).status_code == 404
@@ -49,11 +52,13 @@ def test_sales_sees_only_their_team_in_the_console(cw):
     with cw.services.sessions() as session:
         hidden, own = (session.get(Contact, i).external_userid for i in (cw.other_team, cw.hot_lead))
     lookup = zhangsan.get(f"/console/sidebar?external_userid={hidden}")
-    assert lookup.status_code == 404 and f"/{cw.other_team}" not in lookup.get_data(as_text=True)
+    assert lookup.status_code == 404
+    assert f"/{cw.other_team}" not in lookup.get_data(as_text=True)
     assert zhangsan.get(f"/console/sidebar?external_userid={own}").headers["Location"].endswith(f"/sidebar/{cw.hot_lead}")
     manager = signed_in(cw, "lijingli")
     listing = manager.get("/console/contacts").get_data(as_text=True)
-    assert f"/console/contacts/{cw.hot_lead}" in listing and f"/console/contacts/{cw.other_team}" in listing
+    assert f"/console/contacts/{cw.hot_lead}" in listing
+    assert f"/console/contacts/{cw.other_team}" in listing
 
 
 def test_sales_tokens_see_only_their_team_through_the_api(cw):
@@ -70,7 +75,8 @@ def test_sales_tokens_see_only_their_team_through_the_api(cw):
     assert listed == {cw.hot_lead, cw.quiet}
     assert {a["contact_id"] for a in client.get("/api/leads", headers=own).get_json()["leads"]} == {cw.hot_lead}
     dashboard = client.get("/api/dashboard", headers=own).get_json()
-    assert sum(f["contacts"] for f in dashboard["funnel"]) == 2 and dashboard["hot_leads"]["today"] == 1
+    assert sum(f["contacts"] for f in dashboard["funnel"]) == 2
+    assert dashboard["hot_leads"]["today"] == 1
     everyone = {c["id"] for c in client.get("/api/contacts", headers=bearer(cw.tokens["lijingli"])).get_json()["contacts"]}
     assert everyone == {cw.hot_lead, cw.quiet, cw.other_team}
     assert client.get("/api/me", headers=own).get_json() == {"username": "zhangsan", "role": "sales",
@@ -104,7 +110,9 @@ def test_missing_wrong_expired_and_revoked_tokens_are_refused(cw):
     assert client.get("/api/contacts", headers=bearer(ADMIN_TOKEN)).get_json()["total"] == 3
     with cw.services.sessions() as session:
         used = session.execute(select(ApiToken).where(ApiToken.user_id == rows["zhangsan"])).scalar_one()
-        assert used.last_used_at is None and len(used.token_hash) == 64 and cw.tokens["zhangsan"] not in used.token_hash
+        assert used.last_used_at is None
+        assert len(used.token_hash) == 64
+        assert cw.tokens["zhangsan"] not in used.token_hash
 
 
 def test_expired_or_ended_sessions_and_cookies_on_the_api_are_refused(cw):
@@ -114,7 +122,8 @@ def test_expired_or_ended_sessions_and_cookies_on_the_api_are_refused(cw):
     with client.session_transaction() as session:
         session["login_at"] = time.time() - cw.services.settings.session_minutes * 60 - 1
     answer = client.get("/console/contacts")
-    assert answer.status_code == 302 and "/console/login" in answer.headers["Location"]
+    assert answer.status_code == 302
+    assert "/console/login" in answer.headers["Location"]
     again = signed_in(cw, "zhangsan")
     with cw.services.sessions() as session:
         session.execute(select(ConsoleUser).where(ConsoleUser.username == "zhangsan")).scalar_one().session_epoch += 1
@@ -123,7 +132,8 @@ def test_expired_or_ended_sessions_and_cookies_on_the_api_are_refused(cw):
     bad = create_app(services=cw.services).test_client()
     answer = bad.post("/console/login", data={"username": "zhangsan", "password": "wrong-password",
                                               "csrf_token": csrf_of(bad, "/console/login")})
-    assert "用户名或密码不正确" in answer.get_data(as_text=True) and bad.get("/console/").status_code == 302
+    assert "用户名或密码不正确" in answer.get_data(as_text=True)
+    assert bad.get("/console/").status_code == 302
 
 
 def test_form_posts_without_csrf_are_refused_and_nothing_changes(cw):
@@ -131,7 +141,8 @@ def test_form_posts_without_csrf_are_refused_and_nothing_changes(cw):
     for path, data in ((f"/console/contacts/{cw.hot_lead}/stage", {"stage": "renewal_expansion"}),
                        (f"/console/leads/{cw.alert}/ack", {}), ("/console/logout", {})):
         answer = client.post(path, data=data)
-        assert answer.status_code == 400 and "请求已失效" in answer.get_data(as_text=True)
+        assert answer.status_code == 400
+        assert "请求已失效" in answer.get_data(as_text=True)
         answer = client.post(path, data={**data, "csrf_token": "forged"})
         assert answer.status_code == 400
     login = create_app(services=cw.services).test_client().post("/console/login", data={"username": "zhangsan",
@@ -148,7 +159,8 @@ def test_form_posts_without_csrf_are_refused_and_nothing_changes(cw):
 def test_members_sign_in_through_wecom_login_against_the_sandbox(cw):
     http = requests.Session()
     start = http.get(f"{cw.base_url}/console/wecom/login", allow_redirects=False)
-    assert start.status_code == 302 and start.headers["Location"].startswith("https://login.work.weixin.qq.com/")
+    assert start.status_code == 302
+    assert start.headers["Location"].startswith("https://login.work.weixin.qq.com/")
     state = re.search(r"state=([^&]+)", start.headers["Location"]).group(1)
     code = requests.post(f"{cw.world.sandbox.url}/sandbox/oauth/code", json={"userid": "wangwu"}, timeout=5).json()["code"]
     assert http.get(f"{cw.base_url}/console/wecom/callback", params={"code": code, "state": "forged"},
@@ -156,9 +168,11 @@ def test_members_sign_in_through_wecom_login_against_the_sandbox(cw):
     start = http.get(f"{cw.base_url}/console/wecom/login", allow_redirects=False)
     state = re.search(r"state=([^&]+)", start.headers["Location"]).group(1)
     signed = http.get(f"{cw.base_url}/console/wecom/callback", params={"code": code, "state": state}, allow_redirects=False)
-    assert signed.status_code == 302 and signed.headers["Location"].endswith("/console/")
+    assert signed.status_code == 302
+    assert signed.headers["Location"].endswith("/console/")
     listing = http.get(f"{cw.base_url}/console/contacts").text
-    assert f"/console/contacts/{cw.other_team}" in listing and f"/console/contacts/{cw.hot_lead}" not in listing
+    assert f"/console/contacts/{cw.other_team}" in listing
+    assert f"/console/contacts/{cw.hot_lead}" not in listing
     replay = requests.Session()
     start = replay.get(f"{cw.base_url}/console/wecom/login", allow_redirects=False)
     state = re.search(r"state=([^&]+)", start.headers["Location"]).group(1)

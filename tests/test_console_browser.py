@@ -80,7 +80,8 @@ def test_console_in_chromium(cw, browser, database_url):
     expect(page.locator(".card.alert")).to_have_count(0)
     with cw.services.sessions() as session:
         alert = session.get(LeadAlert, cw.alert)
-        assert alert.acked_by == "zhangsan" and alert.acked_at is not None
+        assert alert.acked_by == "zhangsan"
+        assert alert.acked_at is not None
         assert session.execute(select(LeadAlert).where(LeadAlert.id == cw.other_alert)).scalar_one().acked_at is None
 
     SHOTS.mkdir(parents=True, exist_ok=True)

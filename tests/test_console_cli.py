@@ -12,7 +12,8 @@ def test_users_add_token_list_and_disable(database_url):
     runner = CliRunner(env={"DATABASE_URL": database_url, "REDIS_URL": None})
     added = runner.invoke(main, ["users", "add", "zhangsan", "--role", "sales", "--userid", "zhangsan",
                                  "--password", "long-enough-pass"])
-    assert added.exit_code == 0 and "user zhangsan (sales) created" in added.output
+    assert added.exit_code == 0
+    assert "user zhangsan (sales) created" in added.output
     for args, message in ((["users", "add", "zhangsan", "--role", "admin", "--password", "long-enough-pass"], "already exists"),
                           (["users", "add", "x1", "--role", "sales", "--password", "long-enough-pass"], "needs --userid"),
                           (["users", "add", "x2", "--role", "admin", "--password", "short"], "at least 8"),
@@ -28,7 +29,8 @@ def test_users_add_token_list_and_disable(database_url):
         assert user_for_token(session, token).username == "zhangsan"
     assert "zhangsan             sales" in runner.invoke(main, ["users", "list"]).output
     disabled = runner.invoke(main, ["users", "disable", "zhangsan"])
-    assert disabled.exit_code == 0 and "1 token(s) revoked" in disabled.output
+    assert disabled.exit_code == 0
+    assert "1 token(s) revoked" in disabled.output
     with sessions() as session:
         assert user_for_token(session, token) is None
     engine.dispose()

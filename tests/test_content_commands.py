@@ -21,16 +21,19 @@ def test_validate_reports_every_problem_and_loads_nothing(tmp_path):
     result = run(["content", "validate", str(bad)], tmp_path)
     assert result.returncode == 1
     assert "bad.csv:2: at: expected HH:MM, got '25:00'" in result.stderr
-    assert "bad.csv:3: touchpoint" in result.stderr and "nothing loaded" in result.stderr
+    assert "bad.csv:3: touchpoint" in result.stderr
+    assert "nothing loaded" in result.stderr
     assert run(["content", "validate", str(GOOD)], tmp_path).returncode == 0
     refused = run(["content", "load", str(GOOD), str(bad)], tmp_path)
-    assert refused.returncode == 1 and "nothing loaded" in refused.stderr
+    assert refused.returncode == 1
+    assert "nothing loaded" in refused.stderr
     assert "no content version" in run(["content", "diff"], tmp_path).stderr
 
 
 def test_load_diff_and_preview_from_the_command_line(tmp_path):
     first = run(["content", "load", str(GOOD), "--by", "marketer"], tmp_path)
-    assert first.returncode == 0 and "version 1 stored; active" in first.stdout
+    assert first.returncode == 0
+    assert "version 1 stored; active" in first.stdout
     again = run(["content", "load", str(GOOD)], tmp_path)
     assert "unchanged" in again.stdout
     edited = tmp_path / "saas_nurture_30d.yaml"
@@ -38,10 +41,12 @@ def test_load_diff_and_preview_from_the_command_line(tmp_path):
                       encoding="utf-8")
     assert "version 2 stored" in run(["content", "load", str(edited)], tmp_path).stdout
     diff = run(["content", "diff"], tmp_path)
-    assert diff.returncode == 0 and "version 1 -> 2: 1 change(s)" in diff.stdout
+    assert diff.returncode == 0
+    assert "version 1 -> 2: 1 change(s)" in diff.stdout
     assert "~ changed step saas_nurture_30d/p01_hello: text" in diff.stdout
     preview = run(["content", "preview", "--days", "3"], tmp_path)
-    assert preview.returncode == 0 and preview.stdout.count("== ") == 3
+    assert preview.returncode == 0
+    assert preview.stdout.count("== ") == 3
 
 
 def test_preview_api_lists_sends_by_day_and_contact(world):

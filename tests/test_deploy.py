@@ -30,7 +30,8 @@ def compose() -> dict:
 def test_compose_has_every_role_and_every_command_exists():
     services = compose()["services"]
     assert {"postgres", "redis", "migrate", "web", "worker", "scheduler"} <= set(services)
-    assert services["worker"]["deploy"]["replicas"] >= 2 and services["scheduler"]["deploy"]["replicas"] == 2
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    assert services["scheduler"]["deploy"]["replicas"] == 2
     assert services["migrate"]["command"] == ["scrm", "db", "upgrade"]
     for name, service in services.items():
         for needed in service.get("depends_on", {}):
@@ -39,8 +40,10 @@ def test_compose_has_every_role_and_every_command_exists():
         if not command or command[0] not in ("scrm", "gunicorn"):
             continue
         if command[0] == "gunicorn":
-            assert command[command.index("-c") + 1] == "deploy/gunicorn.conf.py" and command[-1] == "wsgi:app"
-            assert (ROOT / "wsgi.py").exists() and (DEPLOY / "gunicorn.conf.py").exists()
+            assert command[command.index("-c") + 1] == "deploy/gunicorn.conf.py"
+            assert command[-1] == "wsgi:app"
+            assert (ROOT / "wsgi.py").exists()
+            assert (DEPLOY / "gunicorn.conf.py").exists()
         result = runs(command)
         assert result.returncode == 0, f"{name}: {' '.join(command)} --help failed: {result.stderr}"
 

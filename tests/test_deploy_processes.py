@@ -76,7 +76,8 @@ def stack(tmp_path, redis_url, redis):
 
 def scrape(base: str) -> str:
     response = requests.get(f"{base}/metrics", timeout=5)
-    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
     return response.text
 
 
@@ -105,7 +106,8 @@ def test_gunicorn_workers_and_rq_worker_add_up_in_one_scrape(stack):
     assert value(after, "scrm_queue_jobs", queue="welcome", state="queued") == 0
     assert value(after, "scrm_inbox_events", status="pending") == 0
     assert all(len(sandbox.state.welcome_messages_for(ext)) == 1 for ext in prospects)
-    assert "corpsecret=***" in worker.stderr and SANDBOX_SECRET not in worker.stderr
+    assert "corpsecret=***" in worker.stderr
+    assert SANDBOX_SECRET not in worker.stderr
 
     exporter_port = free_port()
     exporter = subprocess.Popen([str(BIN / "scrm"), "metrics", "serve", "--port", str(exporter_port), "--host",

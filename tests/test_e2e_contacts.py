@@ -32,7 +32,7 @@ def settled(services, model) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("count,seconds", [(1000, 60.0)])
+@pytest.mark.parametrize(("count", "seconds"), [(1000, 60.0)])
 def test_prospects_are_stored_welcomed_attributed_and_staged(pg_database, redis_url, redis, count, seconds):
     with running_system(pg_database, redis_url) as system:
         arrivals = add_prospects(system.sandbox.state, count, seconds)
@@ -44,7 +44,8 @@ def test_prospects_are_stored_welcomed_attributed_and_staged(pg_database, redis_
             inbox = session.scalar(select(func.count()).select_from(InboxEvent))
             welcomes = dict(session.execute(select(OutboxAction.status, func.count())
                                             .where(OutboxAction.kind == "welcome").group_by(OutboxAction.status)).all())
-        assert inbox == count and len(contacts) == count
+        assert inbox == count
+        assert len(contacts) == count
         assert {ext: c.channel_state for ext, c in contacts.items()} == arrivals
         assert {ext: c.stage for ext, c in contacts.items()} == {ext: EXPECTED_STAGE[s] for ext, s in arrivals.items()}
         assert welcomes == {"done": count}

@@ -34,7 +34,8 @@ def test_price_questions_become_one_explained_alert_each_within_seconds(pg_datab
         print(f"\nhot-lead alert latency over {count} prospects (message -> owner's app message; the 5 s target is "
               f"measured by bench/alerts.py): p50 {statistics.median(latencies) * 1000:.0f} ms, "
               f"max {latencies[-1] * 1000:.0f} ms; robot posts {len(state.robot_messages('sandbox-robot-key'))}")
-        assert len(alerts) == count and all(EXPLANATION <= set(a.explanation) for a in alerts)
+        assert len(alerts) == count
+        assert all(EXPLANATION <= set(a.explanation) for a in alerts)
         assert all(a.explanation["intent"] == "询价" and QUESTION in a.explanation["messages"] for a in alerts)
         assert stopped == count
         assert state.violation_total() == 0, state.violations

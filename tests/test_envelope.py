@@ -93,7 +93,8 @@ def test_every_sample_event_decrypts_and_parses(vectors, name):
 def test_contact_added_carries_state_and_welcome_code(vectors):
     fields = parse_flat_xml(vectors["sample_events"]["add_external_contact"].encode())
     event = ev.parse_event(fields)
-    assert event.state and event.welcome_code
+    assert event.state
+    assert event.welcome_code
     assert event.external_userid == fields["ExternalUserID"]
 
 
@@ -101,7 +102,8 @@ def test_unknown_event_is_kept_raw():
     fields = parse_flat_xml(b"<xml><MsgType>event</MsgType><Event>kf_msg_or_event</Event><Token>abc</Token></xml>")
     event = ev.parse_event(fields)
     assert isinstance(event, ev.UnknownEvent)
-    assert event.kind == "kf_msg_or_event" and event.raw["Token"] == "abc"
+    assert event.kind == "kf_msg_or_event"
+    assert event.raw["Token"] == "abc"
 
 
 def test_same_second_events_have_distinct_dedupe_keys(vectors):

@@ -106,7 +106,8 @@ def assert_refused_cleanly(response, services, before: int) -> None:
     """A 4xx with a short plain reason, and the inbox unchanged."""
     reason = response.get_data(as_text=True)
     assert 400 <= response.status_code < 500, (response.status_code, reason)
-    assert 0 < len(reason) < 80 and "Traceback" not in reason
+    assert 0 < len(reason) < 80
+    assert "Traceback" not in reason
     assert inbox_count(services) == before
 
 
@@ -157,9 +158,11 @@ def test_open_envelope_raises_only_callback_rejected(body, args):
     try:
         envelope = open_envelope(args, body, CRYPTO)
     except CallbackRejected as exc:
-        assert 400 <= exc.status < 500 and exc.reason
+        assert 400 <= exc.status < 500
+        assert exc.reason
     else:
-        assert isinstance(envelope, Envelope) and len(envelope.dedupe_key) == 64
+        assert isinstance(envelope, Envelope)
+        assert len(envelope.dedupe_key) == 64
 
 
 @FUZZ
@@ -169,10 +172,13 @@ def test_open_envelope_of_signed_plaintext_parses_into_an_event(inner):
     try:
         envelope = open_envelope(args, body, CRYPTO)
     except CallbackRejected as exc:
-        assert 400 <= exc.status < 500 and exc.reason
+        assert 400 <= exc.status < 500
+        assert exc.reason
         return
     event = parse_event(envelope.fields)
-    assert isinstance(event, Event) and isinstance(event.kind, str) and isinstance(event.create_time, int)
+    assert isinstance(event, Event)
+    assert isinstance(event.kind, str)
+    assert isinstance(event.create_time, int)
 
 
 @FUZZ
@@ -182,7 +188,8 @@ def test_parse_flat_xml_returns_flat_text_fields_or_rejects(raw):
     try:
         fields = parse_flat_xml(raw)
     except CallbackRejected as exc:
-        assert exc.status == 400 and exc.reason
+        assert exc.status == 400
+        assert exc.reason
     else:
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items())
 
@@ -191,7 +198,9 @@ def test_parse_flat_xml_returns_flat_text_fields_or_rejects(raw):
 @given(fields=st.dictionaries(xml_names, xml_values, max_size=15))
 def test_parse_event_accepts_any_fields(fields):
     event = parse_event(fields)
-    assert isinstance(event, Event) and event.raw == fields and isinstance(event.create_time, int)
+    assert isinstance(event, Event)
+    assert event.raw == fields
+    assert isinstance(event.create_time, int)
 
 
 @FUZZ

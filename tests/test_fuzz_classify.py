@@ -32,9 +32,11 @@ input_lines = st.one_of(
 
 
 def check_decision(decision: Decision) -> None:
-    assert isinstance(decision.hot, bool) and decision.intent in INTENTS
+    assert isinstance(decision.hot, bool)
+    assert decision.intent in INTENTS
     assert 0.0 <= decision.score <= 1.0
-    assert decision.reasons and all(isinstance(reason, str) and reason for reason in decision.reasons)
+    assert decision.reasons
+    assert all(isinstance(reason, str) and reason for reason in decision.reasons)
     assert not decision.hot or decision.score >= MODEL.hot_threshold
 
 
@@ -61,8 +63,11 @@ def test_classify_cli_answers_every_line_once(lines):
     for line, (number, kind, text) in zip(out, answered):
         record = json.loads(line)
         if "error" in record:
-            assert kind != "valid" and record["line"] == number and set(record) == {"error", "line"}
-            assert isinstance(record["error"], str) and record["error"]
+            assert kind != "valid"
+            assert record["line"] == number
+            assert set(record) == {"error", "line"}
+            assert isinstance(record["error"], str)
+            assert record["error"]
             continue
         assert set(record) == DECISION_KEYS
         if kind == "valid":

@@ -11,9 +11,11 @@ def test_batch_get_by_user_pages_through_more_than_100_contacts(sb, gw):
     mine = {prospect(sb, "zhangsan")["external_userid"] for _ in range(130)}
     theirs = {prospect(sb, "lisi")["external_userid"] for _ in range(15)}
     first = gw.batch_get_by_user(["zhangsan"], limit=100)
-    assert len(first.contacts) == 100 and first.next_cursor
+    assert len(first.contacts) == 100
+    assert first.next_cursor
     rest = gw.batch_get_by_user(["zhangsan"], cursor=first.next_cursor, limit=100)
-    assert len(rest.contacts) == 30 and rest.next_cursor == ""
+    assert len(rest.contacts) == 30
+    assert rest.next_cursor == ""
     rows = list(gw.iter_contacts(["zhangsan", "lisi"], limit=50))
     assert {(r.follow.userid, r.external_userid) for r in rows} == \
         {("zhangsan", e) for e in mine} | {("lisi", e) for e in theirs}
@@ -24,7 +26,8 @@ def test_get_contact_lists_every_follower_with_tags(sb, gw):
     ext = prospect(sb, "zhangsan")["external_userid"]
     sb.state.add_prospect("lisi", external_userid=ext, emit=False)
     group = gw.add_corp_tag(["需求产生", "深度了解"], group_name="旅程阶段")
-    assert isinstance(group, TagGroup) and [t.name for t in group.tags] == ["需求产生", "深度了解"]
+    assert isinstance(group, TagGroup)
+    assert [t.name for t in group.tags] == ["需求产生", "深度了解"]
     gw.mark_tag("zhangsan", ext, add=[group.tags[0].id])
     contact = gw.get_contact(ext)
     assert contact.external_userid == ext
@@ -58,7 +61,8 @@ def test_mass_send_task_results_remind_and_cancel(sb, gw):
     gw.remind_groupmsg_send(created.msgid)
     sb.state.confirm_mass_task(created.msgid, "zhangsan")
     results = gw.get_groupmsg_send_result(created.msgid, "zhangsan")
-    assert sorted(r.external_userid for r in results) == sorted(exts) and {r.status for r in results} == {1}
+    assert sorted(r.external_userid for r in results) == sorted(exts)
+    assert {r.status for r in results} == {1}
     assert [s.status for s in gw.get_groupmsg_task(created.msgid)] == [2]
     gw.cancel_groupmsg_send(created.msgid)
     assert sb.state.mass_tasks[created.msgid].cancelled
@@ -75,14 +79,15 @@ def test_moment_task_and_its_result(sb, gw):
     assert [t["jobid"] for t in sb.state.moment_tasks_for("zhangsan")] == [created.jobid]
 
 
-@pytest.mark.parametrize("msgtype,content", [
+@pytest.mark.parametrize(("msgtype", "content"), [
     ("text", "新线索：王女士"),
     ("markdown", {"content": "**热线索** 王女士"}),
     ("textcard", {"title": "热线索", "description": "王女士", "url": "https://scrm.local/c/1"}),
 ])
 def test_app_message_to_staff(sb, gw, msgtype, content):
     sent = gw.send_app_message(["zhangsan", "ghost"], msgtype, content)
-    assert sent.invalid_users == ("ghost",) and sent.msgid
+    assert sent.invalid_users == ("ghost",)
+    assert sent.msgid
     assert [m["msgtype"] for m in sb.state.app_messages_for("zhangsan")] == [msgtype]
 
 
@@ -95,6 +100,7 @@ def test_robot_message_needs_no_token(sb, gw):
 
 def test_contact_way(sb, gw):
     way = gw.add_contact_way("spring-fair", ["zhangsan"])
-    assert isinstance(way, ContactWay) and way.qr_code
+    assert isinstance(way, ContactWay)
+    assert way.qr_code
     assert sb.state.contact_ways[way.config_id]["state"] == "spring-fair"
     assert sb.state.contact_ways[way.config_id]["type"] == 1

@@ -22,7 +22,7 @@ def _fault_ids():
             for kind in FAULTS for after in (True, False)]
 
 
-@pytest.mark.parametrize("kind,after_effect", _fault_ids())
+@pytest.mark.parametrize(("kind", "after_effect"), _fault_ids())
 def test_mass_send_task_exists_once_after_an_ambiguous_failure(sb, make_gateway, kind, after_effect):
     contact = prospect(sb)["external_userid"]
     fault, timeout = FAULTS[kind]
@@ -36,7 +36,7 @@ def test_mass_send_task_exists_once_after_an_ambiguous_failure(sb, make_gateway,
     assert sb.state.calls_to("externalcontact/get_groupmsg_list_v2") >= 1
 
 
-@pytest.mark.parametrize("kind,after_effect", _fault_ids())
+@pytest.mark.parametrize(("kind", "after_effect"), _fault_ids())
 def test_moment_task_exists_once_after_an_ambiguous_failure(sb, make_gateway, kind, after_effect):
     fault, timeout = FAULTS[kind]
     gateway = make_gateway(timeout=timeout, retry=SLOW_SETTLE)
@@ -63,7 +63,8 @@ def test_same_text_for_another_sender_is_not_adopted(sb, gw):
     other = gw.add_msg_template("lisi", [theirs], TEXT)
     sb.state.inject_fault("externalcontact/add_msg_template", errcode=-1)
     created = gw.add_msg_template("zhangsan", [mine], TEXT)
-    assert created.msgid != other.msgid and not created.adopted
+    assert created.msgid != other.msgid
+    assert not created.adopted
     assert [t["msgid"] for t in sb.state.mass_tasks_for("zhangsan")] == [created.msgid]
 
 

@@ -18,7 +18,8 @@ def test_rate_limit_burst_backs_off_then_succeeds(sb, make_gateway):
     sb.state.inject_fault(FOLLOW, errcode=45009, times=3)
     assert gateway.follow_users() == list(sb.state.config.staff)
     assert [c["errcode"] for c in sb.state.calls if c["path"] == FOLLOW] == [45009, 45009, 45009, 0]
-    assert len(pauses) == 3 and pauses[0] < pauses[2]  # exponential
+    assert len(pauses) == 3
+    assert pauses[0] < pauses[2]
 
 
 @pytest.mark.parametrize("fault", [dict(errcode=-1), dict(http_status=503), dict(errcode=45033)],
@@ -40,7 +41,8 @@ def test_retries_stop_after_the_attempt_budget(sb, gw):
     sb.state.inject_fault(FOLLOW, errcode=-1, times=50)
     with pytest.raises(Transient) as info:
         gw.follow_users()
-    assert info.value.errcode == -1 and info.value.endpoint == FOLLOW
+    assert info.value.errcode == -1
+    assert info.value.endpoint == FOLLOW
     assert sb.state.calls_to(FOLLOW) == gw.retrier.policy.attempts
 
 
@@ -84,14 +86,16 @@ def test_errors_never_carry_the_request_body(sb, gw):
     sb.state.inject_fault("externalcontact/add_msg_template", errcode=40003)
     with pytest.raises(InvalidUser) as info:
         gw.add_msg_template("zhangsan", [ext], "私密内容 secret words")
-    assert "secret" not in str(info.value) and "secret" not in repr(info.value.__dict__)
+    assert "secret" not in str(info.value)
+    assert "secret" not in repr(info.value.__dict__)
 
 
 def test_backoff_has_jitter_and_a_ceiling():
     policy = RetryPolicy(base=1.0, factor=2.0, max_delay=5.0)
     rng = random.Random(7)
     waits = [policy.backoff(n, rng) for n in range(6)]
-    assert 0.5 <= waits[0] <= 1.0 and all(2.5 <= w <= 5.0 for w in waits[3:])
+    assert 0.5 <= waits[0] <= 1.0
+    assert all(2.5 <= w <= 5.0 for w in waits[3:])
     assert len({round(w, 6) for w in waits[3:]}) == 3
 
 

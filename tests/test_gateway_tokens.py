@@ -73,7 +73,8 @@ def test_wrong_secret_is_a_permanent_error(sb, redis):
     gateway = Gateway(CORP_ID, "not-the-secret", api_base=sb.api_base, redis=redis)
     with pytest.raises(BadCredentials) as info:
         gateway.follow_users()
-    assert info.value.errcode == 40001 and info.value.endpoint == "gettoken"
+    assert info.value.errcode == 40001
+    assert info.value.endpoint == "gettoken"
     assert sb.state.calls_to("externalcontact/get_follow_user_list") == 0
 
 

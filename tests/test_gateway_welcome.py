@@ -23,7 +23,8 @@ def test_welcome_code_used_twice(sb, gw):
     gw.send_welcome_msg(added["welcome_code"], "欢迎！")
     with pytest.raises(WelcomeCodeUsed) as info:
         gw.send_welcome_msg(added["welcome_code"], "欢迎！")
-    assert info.value.errcode == 41051 and info.value.endpoint == PATH
+    assert info.value.errcode == 41051
+    assert info.value.endpoint == PATH
     assert sb.state.calls_to(PATH) == 2
     assert len(sb.state.welcome_messages_for(added["external_userid"])) == 1
 
@@ -86,5 +87,6 @@ def test_no_attempt_after_the_deadline(sb, make_gateway):
     with pytest.raises(Transient):
         gateway.send_welcome_msg(added["welcome_code"], "欢迎！", deadline=deadline)
     stamps = [c["at"] for c in sb.state.calls if c["path"] == PATH]
-    assert stamps and max(stamps) <= deadline
+    assert stamps
+    assert max(stamps) <= deadline
     assert sb.state.welcome_messages_for(added["external_userid"]) == []

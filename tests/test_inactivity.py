@@ -42,11 +42,14 @@ def test_idle_31_days_moves_back_with_the_reason_and_a_tag_sync(services, redis)
     assert contact.stage == "need_arises"
     assert (change.from_value, change.to_value, change.rule_id) == ("deeper_understanding", "need_arises", "went_quiet")
     assert "31 天" in change.reason
-    assert action.kind == "sync_tags" and action.status == "pending"
+    assert action.kind == "sync_tags"
+    assert action.status == "pending"
     assert Job.fetch(f"act-{action.id}", connection=redis).origin == "wecom"
 
     contact, changes, actions = state(services, fresh)
-    assert contact.stage == "deeper_understanding" and changes == [] and actions == []
+    assert contact.stage == "deeper_understanding"
+    assert changes == []
+    assert actions == []
 
 
 def test_running_twice_changes_nothing_more(services, redis):
@@ -54,7 +57,9 @@ def test_running_twice_changes_nothing_more(services, redis):
     assert evaluate_inactivity(services, NOW) == 1
     assert evaluate_inactivity(services, NOW + timedelta(minutes=5)) == 0
     contact, changes, actions = state(services, idle)
-    assert contact.stage == "need_arises" and len(changes) == 1 and len(actions) == 1
+    assert contact.stage == "need_arises"
+    assert len(changes) == 1
+    assert len(actions) == 1
 
 
 def test_pages_cover_every_watched_contact(services, redis):

@@ -44,7 +44,8 @@ def test_opt_out_stops_nurture_at_once_and_is_visible(world):
         world.drain()
     with world.services.sessions() as session:
         received = {c for (c,) in session.execute(select(Delivery.contact_id))}
-    assert contact(world, other).id in received and opted.id not in received
+    assert contact(world, other).id in received
+    assert opted.id not in received
 
 
 def test_hot_lead_alerts_once_per_cooldown_and_escalates_when_nobody_calls(world):
@@ -55,18 +56,21 @@ def test_hot_lead_alerts_once_per_cooldown_and_escalates_when_nobody_calls(world
     assert (lead.lead_status, lead.nurture_stopped, lead.stage) == ("sql", "hot_lead", "product_selection")
     with world.services.sessions() as session:
         [alert] = session.execute(select(LeadAlert)).scalars().all()
-    assert len(alert.message_ids) == 2 and alert.explanation["intent"] == "询价"
+    assert len(alert.message_ids) == 2
+    assert alert.explanation["intent"] == "询价"
     assert {"who", "company", "channel", "stage", "days_in_nurture", "touches", "messages", "score", "reasons",
             "next_step"} <= set(alert.explanation)
     cards = [m for m in world.state.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
-    assert len(cards) == 1 and len(world.state.robot_messages("sandbox-robot-key")) == 1
+    assert len(cards) == 1
+    assert len(world.state.robot_messages("sandbox-robot-key")) == 1
     assert escalate_unacked_leads(world.services, datetime.now(SHANGHAI) + timedelta(hours=1)) == 1
     assert escalate_unacked_leads(world.services, datetime.now(SHANGHAI) + timedelta(hours=2)) == 0
     leads = world.client.get("/api/leads?open=1", headers=AUTH).get_json()["leads"]
     assert [lead["id"] for lead in leads] == [alert.id]
     assert world.client.post(f"/api/leads/{alert.id}/ack", headers=AUTH, json={}).status_code == 400
     acked = world.client.post(f"/api/leads/{alert.id}/ack", headers=AUTH, json={"by": "zhangsan"}).get_json()
-    assert acked["acked_by"] == "zhangsan" and world.client.get("/api/leads?open=1", headers=AUTH).get_json()["leads"] == []
+    assert acked["acked_by"] == "zhangsan"
+    assert world.client.get("/api/leads?open=1", headers=AUTH).get_json()["leads"] == []
     assert world.client.post("/api/leads/999/ack", headers=AUTH, json={"by": "x"}).status_code == 404
 
 
@@ -84,14 +88,16 @@ def test_the_pull_itself_alerts_sales_and_syncs_the_stage_tag_with_no_job_left_q
     assert {kind for kind, _ in actions} >= {"app_message", "robot_alert", "sync_tags"}
     assert {status for _, status in actions} == {"done"}
     stage_tags = {world.state.tags[t].name for t in world.state.tags_of(ext, follow.userid)}
-    assert "选择产品" in stage_tags and sum(len(Queue(q, connection=world.redis)) for q in QUEUE_NAMES) == 0
+    assert "选择产品" in stage_tags
+    assert sum(len(Queue(q, connection=world.redis)) for q in QUEUE_NAMES) == 0
 
 
 def test_negated_price_talk_is_not_a_hot_lead(world):
     [ext] = world.known_prospects(1)
     world.say(ext, "不用发报价了，我们不买")
     lead = contact(world, ext)
-    assert lead.nurture_stopped is None and lead.lead_status == "new"
+    assert lead.nurture_stopped is None
+    assert lead.lead_status == "new"
     with world.services.sessions() as session:
         assert session.execute(select(LeadAlert)).scalars().all() == []
 

@@ -106,7 +106,8 @@ def test_other_messages_are_not_hot(model: IntentModel, text: str, intent: str |
     assert decision.hot is False, decision
     if intent is not None:
         assert decision.intent == intent, decision
-    assert decision.reasons and 0.0 <= decision.score <= 1.0
+    assert decision.reasons
+    assert 0.0 <= decision.score <= 1.0
 
 
 def test_negation_is_explained(model: IntentModel) -> None:
@@ -175,7 +176,8 @@ def test_message_no_rule_names_is_decided_by_the_labelled_examples(model: Intent
     decision = classify("你们软件一套下来要多少银子", model)
     assert (decision.hot, decision.intent) == (True, "pricing"), decision
     assert decision.reasons[0] == "no intent keyword matched"
-    assert "labelled examples make it a pricing question" in decision.reasons[-1] and "telling" in decision.reasons[-1]
+    assert "labelled examples make it a pricing question" in decision.reasons[-1]
+    assert "telling" in decision.reasons[-1]
     assert "telling: '要多', '多少'" in decision.reasons[-1], decision.reasons
     chat = classify("还没想好", model)
     assert (chat.hot, chat.intent, chat.score) == (False, "other", 0.0), chat

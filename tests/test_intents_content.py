@@ -80,7 +80,8 @@ def test_unknown_key_bad_pair_and_empty_words(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     found = problems(write(tmp_path, "hot_threshold: 0.5\nintents: [unclosed\n"))
-    assert found[0][0] is not None and found[0][1] == "file"
+    assert found[0][0] is not None
+    assert found[0][1] == "file"
 
 
 def test_buying_intent_cannot_carry_non_buying_flags(tmp_path: Path) -> None:
@@ -103,7 +104,8 @@ def test_fallback_examples_are_checked(tmp_path: Path) -> None:
                                         "utf-8")
     good = shipped_with(SHIPPED_EXAMPLES, "examples: [good.jsonl]")
     model = load_intents(write(tmp_path, good), JOURNEY_INTENTS)
-    assert model.fallback is not None and model.fallback.examples == 2
+    assert model.fallback is not None
+    assert model.fallback.examples == 2
     text = good.replace("examples: [good.jsonl]", "examples: [good.jsonl, bad.jsonl, missing.jsonl]")
     text = text.replace("min_probability: 0.5", "min_probability: 0.2")
     found = problems(write(tmp_path, text))
@@ -130,12 +132,16 @@ def test_content_store_refits_the_fallback_when_an_example_file_changes(tmp_path
                         '{"text": "好的", "hot": false, "intent": "acknowledgement"}\n', "utf-8")
     store = ContentStore(intents_path=write(tmp_path, shipped_with(SHIPPED_EXAMPLES, "examples: [good.jsonl]")))
     first = store.intents
-    assert first.fallback is not None and first.fallback.examples == 2 and store.intents is first
+    assert first.fallback is not None
+    assert first.fallback.examples == 2
+    assert store.intents is first
     with examples.open("a", encoding="utf-8") as out:
         out.write('{"text": "银子不够花", "hot": false, "intent": "other"}\n')
     os.utime(examples, ns=(examples.stat().st_atime_ns, examples.stat().st_mtime_ns + 1_000_000_000))
     again = store.intents
-    assert again is not first and again.fallback is not None and again.fallback.examples == 3
+    assert again is not first
+    assert again.fallback is not None
+    assert again.fallback.examples == 3
     assert store.intents is again
     decision = classify("银子几何", again)
     assert decision.intent == "pricing" and "the 3 labelled examples" in decision.reasons[-1], decision

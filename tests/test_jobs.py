@@ -48,7 +48,9 @@ def test_failing_job_is_retried_then_visibly_failed(client, services, vectors, r
     SimpleWorker([queue], connection=redis).work(burst=True)
     [row] = rows(services)
     assert len(failing_router) == 1 + len(services.settings.job_retry_intervals)
-    assert row.status == "failed" and row.attempts == 3 and "RuntimeError: boom" in row.last_error
+    assert row.status == "failed"
+    assert row.attempts == 3
+    assert "RuntimeError: boom" in row.last_error
     assert FailedJobRegistry(queue=queue).get_job_ids() == [f"evt-{row.id}"]
 
 
@@ -78,7 +80,8 @@ def test_event_of_a_killed_worker_is_picked_up_again(client, services, vectors, 
     assert sweep_inbox(services, pending_after=0) == 1
     SimpleWorker([queue], connection=redis).work(burst=True)
     [row] = rows(services)
-    assert row.status == "done" and row.attempts == 2
+    assert row.status == "done"
+    assert row.attempts == 2
 
 
 def test_lost_enqueue_is_recovered_by_the_sweeper(client, services, vectors, redis):
@@ -105,7 +108,8 @@ def test_inline_queue_retries_then_records_failure():
     queue.enqueue("default", flaky, 7, job_id="flaky")
     assert done.wait(10)
     queue.shutdown()
-    assert attempts == [7, 7, 7] and queue.failed == []
+    assert attempts == [7, 7, 7]
+    assert queue.failed == []
 
 
 def test_inline_queue_records_final_failure():
@@ -122,7 +126,8 @@ def test_inline_queue_records_final_failure():
     queue.enqueue("default", always, 1, job_id="bad")
     assert failed.wait(10)
     queue.shutdown()
-    assert len(calls) == 2 and queue.failed == [("bad", "ValueError")]
+    assert len(calls) == 2
+    assert queue.failed == [("bad", "ValueError")]
 
 
 @pytest.fixture

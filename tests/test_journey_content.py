@@ -94,7 +94,8 @@ def test_helpers_find_stages_and_segments() -> None:
     journey = load_journey()
     assert journey.stage("onboarding").name == "上线使用"
     assert journey.stage_by_name("续约增购").key == "renewal_expansion"
-    assert journey.index("need_arises") == 0 and journey.index("renewal_expansion") == 6
+    assert journey.index("need_arises") == 0
+    assert journey.index("renewal_expansion") == 6
     with pytest.raises(KeyError):
         journey.stage("nope")
     with pytest.raises(KeyError):
@@ -110,7 +111,9 @@ def test_rule_fields_are_parsed(tmp_path: Path) -> None:
     journey = load_journey(write(tmp_path, SMALL))
     replied, quiet = journey.rules
     assert replied.on == "replied", "the YAML 1.1 key `on` must not turn into True"
-    assert replied.from_stages == ("first",) and replied.to == "second" and not replied.backward
+    assert replied.from_stages == ("first",)
+    assert replied.to == "second"
+    assert not replied.backward
     assert replied.line == line_of(SMALL, "- id: replied")
     assert (quiet.days, quiet.backward) == (10, True)
 
@@ -196,7 +199,8 @@ def test_bom_is_accepted(tmp_path: Path) -> None:
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     text = SMALL.replace("    to: second", "    to: [second")
     problem = only(write(tmp_path, text))
-    assert problem.field == "file" and problem.message.startswith("YAML syntax")
+    assert problem.field == "file"
+    assert problem.message.startswith("YAML syntax")
     assert line_of(text, "to: [second") <= problem.row <= line_of(text, "- id: quiet")
 
 

@@ -11,8 +11,10 @@ def test_two_contenders_one_wins(redis):
     first, second = LeaderLock(redis, ttl=5), LeaderLock(redis, ttl=5)
     assert first.try_acquire() is True
     assert second.try_acquire() is False
-    assert first.holds() and not second.holds()
-    assert first.renew() and not second.renew()
+    assert first.holds()
+    assert not second.holds()
+    assert first.renew()
+    assert not second.renew()
     assert redis.get(first.name).decode() == first.token
 
 
@@ -38,8 +40,11 @@ def test_renew_after_expiry_fails_and_the_other_takes_over(redis):
     assert leader.try_acquire()
     assert wait_until(lambda: redis.exists(leader.name) == 0, timeout=3)
     assert standby.try_acquire()
-    assert leader.renew() is False and leader.token is None and not leader.holds()
-    assert standby.renew() and standby.holds()
+    assert leader.renew() is False
+    assert leader.token is None
+    assert not leader.holds()
+    assert standby.renew()
+    assert standby.holds()
 
 
 def test_renew_fails_when_the_key_simply_expired(redis):
@@ -61,11 +66,14 @@ def test_fencing_epoch_increases_with_every_term(redis):
     a, b = LeaderLock(redis, ttl=5), LeaderLock(redis, ttl=5)
     assert a.try_acquire()
     first = a.epoch
-    assert not b.try_acquire() and not b.try_acquire()
+    assert not b.try_acquire()
+    assert not b.try_acquire()
     a.release()
-    assert b.try_acquire() and b.epoch == first + 1
+    assert b.try_acquire()
+    assert b.epoch == first + 1
     b.release()
-    assert a.try_acquire() and a.epoch == first + 2
+    assert a.try_acquire()
+    assert a.epoch == first + 2
 
 
 def test_epoch_never_falls_below_the_floor(redis):
@@ -73,7 +81,8 @@ def test_epoch_never_falls_below_the_floor(redis):
     assert lock.try_acquire(floor=41)
     assert lock.epoch == 42
     lock.release()
-    assert lock.try_acquire(floor=3) and lock.epoch == 43
+    assert lock.try_acquire(floor=3)
+    assert lock.epoch == 43
 
 
 def test_release_leaves_someone_elses_lock_alone(redis):
@@ -85,4 +94,5 @@ def test_release_leaves_someone_elses_lock_alone(redis):
     old.release()
     assert new.holds()
     new.release()
-    assert redis.exists(new.name) == 0 and new.expires_in() is None
+    assert redis.exists(new.name) == 0
+    assert new.expires_in() is None

@@ -27,7 +27,7 @@ def sh(y: int, m: int, d: int, h: int = 0, mi: int = 0) -> datetime:
     return datetime(y, m, d, h, mi, tzinfo=SHANGHAI)
 
 
-@pytest.mark.parametrize("mode, day, period, limit", [
+@pytest.mark.parametrize(("mode", "day", "period", "limit"), [
     ("per_day", date(2026, 3, 2), (2026, 3, 2), 1),
     ("per_week", date(2026, 3, 2), (2026, 10), 7),
     ("per_week", date(2026, 3, 8), (2026, 10), 7),
@@ -41,11 +41,12 @@ def test_cap_period_and_limit(mode: str, day: date, period: tuple, limit: int) -
     assert cap_period(mode, day) == period
     assert cap_limit(mode, day) == limit
     days = list(period_days(mode, day))
-    assert day in days and len(days) == {"per_day": 1, "per_week": 7}.get(mode, limit)
+    assert day in days
+    assert len(days) == {"per_day": 1, "per_week": 7}.get(mode, limit)
     assert all(cap_period(mode, other) == period for other in days)
 
 
-@pytest.mark.parametrize("moment, start, end, inside", [
+@pytest.mark.parametrize(("moment", "start", "end", "inside"), [
     (time(22), time(21), time(8), True),
     (time(7, 59), time(21), time(8), True),
     (time(8), time(21), time(8), False),
@@ -58,7 +59,7 @@ def test_in_span(moment: time, start: time, end: time, inside: bool) -> None:
     assert in_span(moment, start, end) is inside
 
 
-@pytest.mark.parametrize("moment, at, until, inside", [
+@pytest.mark.parametrize(("moment", "at", "until", "inside"), [
     (time(11), time(10), time(12), True),
     (time(12), time(10), time(12), True),
     (time(12, 1), time(10), time(12), False),
@@ -71,7 +72,7 @@ def test_in_window(moment: time, at: time, until: time | None, inside: bool) -> 
     assert in_window(moment, at, until) is inside
 
 
-@pytest.mark.parametrize("moment, at, until, expected, why", [
+@pytest.mark.parametrize(("moment", "at", "until", "expected", "why"), [
     (sh(2026, 3, 2, 22), time(22), None, sh(2026, 3, 3, 8), "quiet_hours"),
     (sh(2026, 3, 2, 7, 30), time(7, 30), None, sh(2026, 3, 2, 8), "quiet_hours"),
     (sh(2026, 3, 2, 10), time(10), None, sh(2026, 3, 2, 10), None),
@@ -87,7 +88,8 @@ def test_next_allowed(moment: datetime, at: time, until: time | None, expected: 
     assert got == expected
     assert reason == why
     if got is not None:
-        assert not is_quiet(got, LIMITS) and in_window(got.time(), at, until)
+        assert not is_quiet(got, LIMITS)
+        assert in_window(got.time(), at, until)
 
 
 def test_next_allowed_reads_utc_moments_in_shanghai() -> None:
@@ -95,7 +97,7 @@ def test_next_allowed_reads_utc_moments_in_shanghai() -> None:
     assert next_allowed(utc, time(0), None, LIMITS) == (sh(2026, 3, 3, 8), "quiet_hours")
 
 
-@pytest.mark.parametrize("due, until, lateness, expected", [
+@pytest.mark.parametrize(("due", "until", "lateness", "expected"), [
     (sh(2026, 3, 2, 10), None, timedelta(hours=24), sh(2026, 3, 3, 10)),
     (sh(2026, 3, 2, 10), time(12), timedelta(hours=24), sh(2026, 3, 3, 12)),
     (sh(2026, 3, 2, 23), time(1), timedelta(0), sh(2026, 3, 3, 1)),
@@ -111,7 +113,7 @@ def test_day_start_skips_quiet_hours() -> None:
     assert day_start(date(2026, 3, 3), time(22), time(23), LIMITS) is None
 
 
-@pytest.mark.parametrize("anchor, cycle, day, first, last, expected", [
+@pytest.mark.parametrize(("anchor", "cycle", "day", "first", "last", "expected"), [
     (date(2026, 3, 1), 3, 1, date(2026, 3, 1), date(2026, 3, 8), [date(2026, 3, 2), date(2026, 3, 5), date(2026, 3, 8)]),
     (date(2026, 3, 1), 30, 0, date(2026, 3, 1), date(2026, 3, 31), [date(2026, 3, 1), date(2026, 3, 31)]),
     (date(2026, 3, 10), 3, 0, date(2026, 3, 1), date(2026, 3, 11), [date(2026, 3, 10)]),  # nothing before the start
@@ -121,7 +123,7 @@ def test_cycle_dates(anchor: date, cycle: int, day: int, first: date, last: date
     assert cycle_dates(anchor, cycle, day, first, last) == expected
 
 
-@pytest.mark.parametrize("field, value", [("mass_send_cap", "per_year"), ("private_per_day", -1),
+@pytest.mark.parametrize(("field", "value"), [("mass_send_cap", "per_year"), ("private_per_day", -1),
                                           ("max_recipients", 0), ("max_lateness", timedelta(-1))])
 def test_limits_reject_bad_settings(field: str, value: object) -> None:
     with pytest.raises(ValueError):

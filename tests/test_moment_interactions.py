@@ -74,9 +74,11 @@ def test_an_interaction_that_crosses_sql_makes_an_explained_hot_lead(world):
         contact = session.get(Contact, ids[a])
         assert (contact.lead_status, contact.nurture_stopped) == ("sql", "hot_lead")
         alert = session.execute(select(LeadAlert)).scalar_one()
-        assert alert.explanation["intent"] == "线索分达标" and alert.trigger == "moments"
+        assert alert.explanation["intent"] == "线索分达标"
+        assert alert.trigger == "moments"
     [card] = world.state.app_messages_for("zhangsan")
-    assert "线索分达标" in card["textcard"]["title"] and "评论了朋友圈" in card["textcard"]["description"]
+    assert "线索分达标" in card["textcard"]["title"]
+    assert "评论了朋友圈" in card["textcard"]["description"]
 
 
 def test_an_unknown_post_is_an_error_counted_not_a_crash(world):

@@ -31,7 +31,8 @@ def test_mass_send_of_a_dead_worker_is_adopted_not_created_twice(world):
     assert run_action(world.services, action_id, now=utcnow() + timedelta(minutes=10)) == "done"
     with world.services.sessions() as session:
         result = session.get(OutboxAction, action_id).result
-    assert result["adopted"] is True and [result["msgid"]] == list(world.state.mass_tasks)
+    assert result["adopted"] is True
+    assert [result["msgid"]] == list(world.state.mass_tasks)
     assert accepted(world.state, "externalcontact/add_msg_template") == 1
 
 
@@ -42,7 +43,8 @@ def test_moment_of_a_dead_worker_is_adopted_not_created_twice(world):
     assert run_action(world.services, action_id, now=utcnow() + timedelta(minutes=10)) == "done"
     with world.services.sessions() as session:
         assert session.get(OutboxAction, action_id).result["adopted"] is True
-    assert accepted(world.state, "externalcontact/add_moment_task") == 1 and len(world.state.moment_tasks) == 1
+    assert accepted(world.state, "externalcontact/add_moment_task") == 1
+    assert len(world.state.moment_tasks) == 1
 
 
 def test_claimed_action_is_not_run_by_a_second_worker_while_fresh(world):

@@ -20,7 +20,8 @@ def test_new_keys_are_stored_once_in_order_and_claimed_when_run_here(services):
         rows = outbox.insert_actions(session, actions, event_id=7, run_here=lambda a: a.queue == "welcome")
         session.commit()
         assert [(r.key, r.status, r.attempts, r.event_id) for r in rows] == [("b", "running", 1, 7), ("a", "pending", 0, 7)]
-        assert rows[0].claimed_at is not None and rows[1].claimed_at is None
+        assert rows[0].claimed_at is not None
+        assert rows[1].claimed_at is None
         assert session.scalar(select(func.count()).select_from(OutboxAction)) == 3
 
 
@@ -29,5 +30,6 @@ def test_a_batch_larger_than_one_statement_is_stored_whole(services):
     with services.sessions() as session:
         stored = outbox.store_actions(session, [tag_sync(key) for key in keys])
         session.commit()
-        assert len(stored) == len(keys) and len({action_id for action_id, _ in stored}) == len(keys)
+        assert len(stored) == len(keys)
+        assert len({action_id for action_id, _ in stored}) == len(keys)
         assert set(session.scalars(select(OutboxAction.key))) == set(keys)

@@ -85,7 +85,8 @@ def test_replanning_after_marking_steps_done_yields_nothing_new() -> None:
     again = plan(calendar(), marked, ledger, Limits(), NOW + timedelta(minutes=30))
     assert (again.sends, again.deferred, again.dropped) == ([], [], [])
     tomorrow = plan(calendar(), marked, ledger, Limits(), NOW + timedelta(days=1))
-    assert {s.step_id for s in tomorrow.sends} == {"d1"} and tomorrow.deferred == []
+    assert {s.step_id for s in tomorrow.sends} == {"d1"}
+    assert tomorrow.deferred == []
 
 
 def test_horizon_plans_ahead_with_distinct_slots() -> None:

@@ -30,7 +30,7 @@ def history(*days: date, kind: str = "private", cid: int = 1) -> Ledger:
     return Ledger.from_history((kind, cid, day) for day in days)
 
 
-@pytest.mark.parametrize("mode, prior, now, lateness, outcome, next_at", [
+@pytest.mark.parametrize(("mode", "prior", "now", "lateness", "outcome", "next_at"), [
     ("per_day", [], sh(2026, 3, 4, 10), 1, "planned", None),
     ("per_day", [date(2026, 3, 3)], sh(2026, 3, 4, 10), 1, "planned", None),
     ("per_day", [date(2026, 3, 4)], sh(2026, 3, 4, 10), 1, "deferred", sh(2026, 3, 5, 10)),
@@ -63,7 +63,7 @@ def test_platform_mass_send_cap(mode: str, prior: list[date], now: datetime, lat
         assert result.deferred[0].next_at == next_at
 
 
-@pytest.mark.parametrize("private_per_day, mode, codes", [
+@pytest.mark.parametrize(("private_per_day", "mode", "codes"), [
     (1, "per_day", ["private_cap_ours"]),
     (2, "per_day", ["mass_send_cap_platform"]),
     (2, "per_week", []),
@@ -76,10 +76,11 @@ def test_our_private_cap_counts_across_sequences(private_per_day: int, mode: str
     assert [d.code for d in result.deferred] == codes
     assert [s.sequence_key for s in result.sends] == (["a"] if codes else ["a", "b"])  # older/first sequence wins
     if codes:
-        assert result.deferred[0].step_id == "b0" and result.deferred[0].next_at == sh(2026, 3, 5, 10)
+        assert result.deferred[0].step_id == "b0"
+        assert result.deferred[0].next_at == sh(2026, 3, 5, 10)
 
 
-@pytest.mark.parametrize("counts, private_before, deferred", [(True, 0, True), (False, 0, False)])
+@pytest.mark.parametrize(("counts", "private_before", "deferred"), [(True, 0, True), (False, 0, False)])
 def test_welcome_message_counts_against_our_cap_when_set(counts: bool, private_before: int, deferred: bool) -> None:
     now = sh(2026, 3, 4, 10, 5)
     ledger = history(date(2026, 3, 4), kind="welcome")
@@ -96,12 +97,14 @@ def test_ledger_is_updated_so_two_steps_in_one_run_cannot_share_the_last_slot() 
     assert [s.step_id for s in result.sends] == ["x"]
     assert [(d.step_id, d.code) for d in result.deferred] == [("y", "private_cap_ours")]
     assert ledger.count("private", 1, date(2026, 3, 4)) == 1
-    assert ledger.mass(1, "per_week", date(2026, 3, 4)) == 1 and ledger.mass(1, "per_month", date(2026, 3, 4)) == 1
+    assert ledger.mass(1, "per_week", date(2026, 3, 4)) == 1
+    assert ledger.mass(1, "per_month", date(2026, 3, 4)) == 1
 
 
 def test_cap_deferral_within_horizon_is_planned_on_the_next_allowed_day() -> None:
     ledger = history(date(2026, 3, 4))
     result = plan(calendar("a"), [person("a", sh(2026, 3, 4, 9))], ledger, Limits(), sh(2026, 3, 4, 10),
                   horizon=timedelta(days=1))
-    assert [s.due_at for s in result.sends] == [sh(2026, 3, 5, 10)] and result.deferred == []
+    assert [s.due_at for s in result.sends] == [sh(2026, 3, 5, 10)]
+    assert result.deferred == []
     assert ledger.count("private", 1, date(2026, 3, 5)) == 1

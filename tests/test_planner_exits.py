@@ -26,11 +26,13 @@ def run(contact: Enrollment, seq_exits: tuple[str, ...] = ("replied", "opted_out
     result = plan(cal, [contact], Ledger(), Limits(stage_order=STAGES), NOW)
     assert result.deferred == []
     for drop in result.dropped:
-        assert drop.reason and drop.contact_id == 1 and drop.step_id == "x"
+        assert drop.reason
+        assert drop.contact_id == 1
+        assert drop.step_id == "x"
     return [s.step_id for s in result.sends], [d.code for d in result.dropped]
 
 
-@pytest.mark.parametrize("contact, seq_exits, step_exits, code", [
+@pytest.mark.parametrize(("contact", "seq_exits", "step_exits", "code"), [
     (person(exited="replied"), ("replied",), (), "exited:replied"),
     (person(exited="deleted_staff"), (), (), "exited:deleted_staff"),
     (person(opted_out=True), (), (), "opted_out"),  # opting out always exits
@@ -49,7 +51,7 @@ def test_exits_take_effect_at_once(contact: Enrollment, seq_exits: tuple, step_e
     assert sends == ([] if code else ["x"])
 
 
-@pytest.mark.parametrize("audience, contact, fits", [
+@pytest.mark.parametrize(("audience", "contact", "fits"), [
     (Audience(stages=("need_arises",)), person(), True),
     (Audience(stages=("onboarding",)), person(), False),
     (Audience(tags=("vip", "big")), person(tags=frozenset({"vip", "other"})), True),
@@ -79,4 +81,5 @@ def test_exit_wins_over_audience_and_later_steps_of_an_exited_contact_never_come
     cal = Calendar(sequences=(Sequence("s", "s", steps),))
     contact = person(opted_out=True, lead_status="sql", done_steps=frozenset({"d0"}))
     result = plan(cal, [contact], Ledger(), Limits(), datetime(2026, 3, 3, 10, tzinfo=SHANGHAI))
-    assert result.sends == [] and [(d.step_id, d.code) for d in result.dropped] == [("d1", "opted_out")]
+    assert result.sends == []
+    assert [(d.step_id, d.code) for d in result.dropped] == [("d1", "opted_out")]

@@ -32,7 +32,7 @@ def crowd() -> list[Enrollment]:
     return out + [Enrollment(7, "wm7", "li", "other", sh(1), stage="need_arises", lead_status="customer")]
 
 
-@pytest.mark.parametrize("now, posted", [(sh(2), True), (sh(3), False), (sh(4), False), (sh(5), True),
+@pytest.mark.parametrize(("now", "posted"), [(sh(2), True), (sh(3), False), (sh(4), False), (sh(5), True),
                                          (sh(5, 8, 59), False), (sh(1), False)])
 def test_moment_steps_follow_the_cycle(now: datetime, posted: bool) -> None:
     result = plan(feed(), crowd(), Ledger(), Limits(max_lateness=timedelta(hours=1)), now, stage_names=NAMES)
@@ -43,19 +43,24 @@ def test_visibility_is_senders_and_stage_tags_and_counts_every_viewer() -> None:
     ledger = Ledger()
     result = plan(feed(), crowd(), ledger, Limits(), sh(2), stage_names=NAMES)
     [task] = result.sends
-    assert task.visibility.senders == ("li", "wang") and task.visibility.tags == ("需求萌生",)
-    assert sorted(task.contact_ids) == [1, 2, 3, 4, 5, 7] and task.recipients == tuple(f"wm{c}" for c in task.contact_ids)
+    assert task.visibility.senders == ("li", "wang")
+    assert task.visibility.tags == ("需求萌生",)
+    assert sorted(task.contact_ids) == [1, 2, 3, 4, 5, 7]
+    assert task.recipients == tuple(f"wm{c}" for c in task.contact_ids)
     assert ledger.count("moment", 7, date(2026, 3, 2)) == 1  # not in the audience, but carries the tag: sees it
     assert ledger.count("moment", 6, date(2026, 3, 2)) == 0
     assert ledger.count("staff_moment", "li", date(2026, 3, 2)) == 1
-    assert task.key.startswith("moment:s:m:") and task.touchpoint == "moment" and task.executor is None
+    assert task.key.startswith("moment:s:m:")
+    assert task.touchpoint == "moment"
+    assert task.executor is None
 
 
 def test_tag_visibility_only_reaches_tagged_contacts() -> None:
     result = plan(feed(audience=Audience(tags=("vip",), lead_statuses=())), crowd(), Ledger(), Limits(), sh(2),
                   stage_names=NAMES)
     [task] = result.sends
-    assert task.visibility.senders == ("wang",) and task.contact_ids == (4,)
+    assert task.visibility.senders == ("wang",)
+    assert task.contact_ids == (4,)
 
 
 CAP_CASES = [
@@ -72,7 +77,7 @@ def dated(on: date = date(2026, 3, 2), at: time = time(9)) -> Calendar:
     return Calendar(moments=(MomentPost("post", on, at, "案例分享", audience=Audience(stages=("need_arises",))),))
 
 
-@pytest.mark.parametrize("kind, who, count, limits, code, blocking", CAP_CASES)
+@pytest.mark.parametrize(("kind", "who", "count", "limits", "code", "blocking"), CAP_CASES)
 def test_dated_post_defers_the_blocked_sender_only(kind: str, who: object, count: int, limits: Limits, code: str,
                                                    blocking: tuple) -> None:
     ledger = Ledger()
@@ -81,11 +86,12 @@ def test_dated_post_defers_the_blocked_sender_only(kind: str, who: object, count
     assert [s.visibility.senders for s in result.sends] == [("wang",)]
     [deferral] = result.deferred
     assert (deferral.code, deferral.executor, deferral.blocking) == (code, "li", blocking)
-    assert deferral.next_at == sh(3, 9, 0) and deferral.reason
+    assert deferral.next_at == sh(3, 9, 0)
+    assert deferral.reason
     assert ledger.count("moment", 1, date(2026, 3, 2)) == 0  # li's contacts were not counted
 
 
-@pytest.mark.parametrize("kind, who, count, limits, code, blocking", CAP_CASES)
+@pytest.mark.parametrize(("kind", "who", "count", "limits", "code", "blocking"), CAP_CASES)
 def test_feed_post_skips_the_blocked_sender_for_the_day(kind: str, who: object, count: int, limits: Limits, code: str,
                                                         blocking: tuple) -> None:
     ledger = Ledger()
@@ -94,7 +100,8 @@ def test_feed_post_skips_the_blocked_sender_for_the_day(kind: str, who: object, 
     assert [s.visibility.senders for s in result.sends] == [("wang",)]
     assert result.deferred == []
     [drop] = result.dropped
-    assert (drop.code, drop.executor) == (code, "li") and "too late" in drop.reason
+    assert (drop.code, drop.executor) == (code, "li")
+    assert "too late" in drop.reason
     assert ledger.count("moment", 1, date(2026, 3, 2)) == 0
 
 
@@ -131,7 +138,9 @@ def test_dated_post_with_named_executors_and_quiet_hours() -> None:
     assert [(d.code, d.next_at) for d in late.deferred] == [("quiet_hours", sh(3, 8, 0))]
     morning = plan(Calendar(moments=(post,)), crowd(), Ledger(), Limits(), sh(3, 8, 0))
     [task] = morning.sends
-    assert task.visibility.senders == ("boss",) and task.recipients == () and task.visibility.tags == ()
+    assert task.visibility.senders == ("boss",)
+    assert task.recipients == ()
+    assert task.visibility.tags == ()
 
 
 def test_named_executor_moment_step_and_window_passed() -> None:
@@ -145,7 +154,8 @@ def test_replanning_a_posted_slot_yields_nothing() -> None:
     ledger = Ledger()
     first = plan(feed(), crowd(), ledger, Limits(), sh(2), stage_names=NAMES)
     again = plan(feed(), crowd(), ledger, Limits(), sh(2, 15), stage_names=NAMES)
-    assert len(first.sends) == 1 and (again.sends, again.deferred, again.dropped) == ([], [], [])
+    assert len(first.sends) == 1
+    assert (again.sends, again.deferred, again.dropped) == ([], [], [])
     fresh = plan(feed(), crowd(), Ledger(), Limits(), sh(2, 15), stage_names=NAMES)
     assert [s.key for s in fresh.sends] == [s.key for s in first.sends]
 

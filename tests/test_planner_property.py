@@ -92,7 +92,9 @@ def test_never_past_a_cap_never_in_quiet_hours(world: tuple, tick_hours: int, ho
                 assert all(ledger.count("staff_moment", s, day) <= limits.moments_per_staff_per_day
                            for s in send.visibility.senders)
         for item in result.deferred:
-            assert item.reason and item.next_at > now and not is_quiet(item.next_at, limits)
+            assert item.reason
+            assert item.next_at > now
+            assert not is_quiet(item.next_at, limits)
         assert all(item.reason for item in result.dropped)
         people = [replace(p, done_steps=p.done_steps | {s for c, k, s in planned if c == p.contact_id
                                                         and k == p.sequence_key}) for p in people]

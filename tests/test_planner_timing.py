@@ -26,7 +26,7 @@ def person(**extra: object) -> Enrollment:
     return Enrollment(1, "wm1", "li", "s", sh(2026, 3, 2, 9), **fields)
 
 
-@pytest.mark.parametrize("timing, now, horizon, outcome, code, when", [
+@pytest.mark.parametrize(("timing", "now", "horizon", "outcome", "code", "when"), [
     (Timing(0, time(22)), sh(2026, 3, 2, 22), 0, "deferred", "quiet_hours", sh(2026, 3, 3, 8)),
     (Timing(1, time(7, 30)), sh(2026, 3, 3, 7, 30), 0, "deferred", "quiet_hours", sh(2026, 3, 3, 8)),
     (Timing(1, time(7, 30)), sh(2026, 3, 3, 7, 30), 1, "planned", None, sh(2026, 3, 3, 8)),
@@ -53,7 +53,8 @@ def test_quiet_hours_windows_and_lateness(timing: Timing, now: datetime, horizon
     if outcome == "deferred":
         assert (result.deferred[0].code, result.deferred[0].next_at, result.deferred[0].contact_id) == (code, when, 1)
     if outcome == "dropped":
-        assert result.dropped[0].code == code and "stays in the sequence" in result.dropped[0].reason
+        assert result.dropped[0].code == code
+        assert "stays in the sequence" in result.dropped[0].reason
 
 
 def test_max_lateness_is_a_setting() -> None:
@@ -74,7 +75,7 @@ def milestone_calendar() -> Calendar:
     return Calendar(sequences=(Sequence("s", "s", (step,)),))
 
 
-@pytest.mark.parametrize("contact, now, planned", [
+@pytest.mark.parametrize(("contact", "now", "planned"), [
     (person(stage="product_selection", stage_entered_at=sh(2026, 3, 5, 15)), sh(2026, 3, 6, 9, 59), False),
     (person(stage="product_selection", stage_entered_at=sh(2026, 3, 5, 15)), sh(2026, 3, 6, 10), True),
     (person(stage="product_selection", stage_entered_at=sh(2026, 3, 5, 23, 30)), sh(2026, 3, 6, 10), True),
@@ -88,7 +89,8 @@ def test_milestone_timing_counts_from_the_day_the_stage_was_entered(contact: Enr
                                                                    planned: bool) -> None:
     result = plan(milestone_calendar(), [contact], Ledger(), Limits(), now)
     assert len(result.sends) == int(planned)
-    assert result.deferred == [] and result.dropped == []
+    assert result.deferred == []
+    assert result.dropped == []
 
 
 def test_welcome_steps_are_left_to_the_welcome_job() -> None:

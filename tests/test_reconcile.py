@@ -100,13 +100,15 @@ def test_missed_adds_are_created_staged_and_tagged_without_a_welcome(sandbox, se
         contacts = {c.external_userid: c for c in session.execute(select(Contact)).scalars()}
         assert {ext: (c.channel_state, c.owner_userid, c.stage) for ext, c in contacts.items()} == missed
         for ext, contact in contacts.items():
-            assert contact.name == state.contacts[ext].name and contact.lead_status == "new"
+            assert contact.name == state.contacts[ext].name
+            assert contact.lead_status == "new"
             follow = session.execute(select(Follow).where(Follow.contact_id == contact.id)).scalar_one()
             assert (follow.status, follow.changed_at) == ("active", state.follows[(follow.userid, ext)].createtime)
             kinds = session.execute(select(Activity.kind).where(Activity.contact_id == contact.id)).scalars().all()
             assert kinds == ["reconciled"]
             change = session.execute(select(StageChange).where(StageChange.contact_id == contact.id)).scalar_one()
-            assert change.to_value == contact.stage and "夜间对账" in change.reason
+            assert change.to_value == contact.stage
+            assert "夜间对账" in change.reason
         assert set(session.execute(select(OutboxAction.kind)).scalars()) == {"sync_tags"}
     assert run_held(services) == ["done"] * 3
     for ext, (key, userid, stage) in missed.items():
@@ -142,7 +144,8 @@ def test_a_second_run_changes_nothing(sandbox, services):
     report = reconcile_contacts(services)
     assert (report.contacts_seen, report.contacts_created, report.relations_added) == (3, 0, 0)
     assert (report.relations_lost, report.tags_repaired, report.actions_queued) == (0, 0, 0)
-    assert row_counts(services) == before and services.queues.jobs == []
+    assert row_counts(services) == before
+    assert services.queues.jobs == []
 
 
 def test_relations_deleted_without_a_callback_are_marked_lost(sandbox, services):
@@ -168,7 +171,8 @@ def test_relations_deleted_without_a_callback_are_marked_lost(sandbox, services)
         assert (kept.lead_status, kept.owner_userid) == ("new", "wangwu")
         change = session.execute(select(StageChange).where(StageChange.contact_id == lost.id,
                                                            StageChange.axis == "lead_status")).scalar_one()
-        assert (change.to_value, change.rule_id) == ("lost", "reconcile") and "夜间对账" in change.reason
+        assert (change.to_value, change.rule_id) == ("lost", "reconcile")
+        assert "夜间对账" in change.reason
     assert reconcile_contacts(services).relations_lost == 0
 
 
@@ -204,7 +208,8 @@ def test_drifted_stage_tags_get_a_sync_tags_action_and_end_with_exactly_one(sand
     assert state.calls_to("externalcontact/mark_tag") == marks
     with services.sessions() as session:
         keys = session.execute(select(OutboxAction.key).where(OutboxAction.status == "pending")).scalars().all()
-    assert len(keys) == 2 and all(key.endswith(f"reconcile:{report.run_id}") for key in keys)
+    assert len(keys) == 2
+    assert all(key.endswith(f"reconcile:{report.run_id}") for key in keys)
     assert run_held(services) == ["done", "done"]
     assert stage_tags_on(state, bare, bare_user) == {"需求萌生"}
     assert stage_tags_on(state, doubled, doubled_user) == {JOURNEY.stage(doubled_stage).name}
@@ -237,9 +242,13 @@ def test_scrm_sync_contacts_prints_the_report(sandbox, database_url, tmp_path):
            "WECOM_API_BASE": settings.wecom_api_base, "LOG_LEVEL": "WARNING"}
     result = run(["sync", "contacts"], tmp_path, **env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "contacts seen: 3" in result.stdout and "contacts created: 3" in result.stdout
-    assert "relations lost: 0" in result.stdout and "tags repaired: 0" in result.stdout
+    assert "contacts seen: 3" in result.stdout
+    assert "contacts created: 3" in result.stdout
+    assert "relations lost: 0" in result.stdout
+    assert "tags repaired: 0" in result.stdout
     for ext, (_, userid, stage) in missed.items():
         assert stage_tags_on(sandbox.state, ext, userid) == {JOURNEY.stage(stage).name}
     again = run(["sync", "contacts"], tmp_path, **env)
-    assert again.returncode == 0 and "contacts created: 0" in again.stdout and "actions queued: 0" in again.stdout
+    assert again.returncode == 0
+    assert "contacts created: 0" in again.stdout
+    assert "actions queued: 0" in again.stdout

@@ -43,7 +43,7 @@ def test_a_loss_newer_than_the_listed_add_is_kept(createtime):
     assert plan(listed(createtime=createtime), known(LOST, changed_at=100)) == []
 
 
-@pytest.mark.parametrize("tags,repair", [
+@pytest.mark.parametrize(("tags", "repair"), [
     ({"t-need"}, False),
     ({"t-need", OTHER}, False),
     (set(), True),

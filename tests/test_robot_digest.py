@@ -57,7 +57,8 @@ def test_a_full_minute_schedules_one_wake_up_which_posts_everyone_in_digests(wor
     world.drain()                                                # it queued one more backlog job for the rest
 
     posts = [m["markdown"]["content"] for m in world.state.robot_messages("sales-robot") if m["msgtype"] == "markdown"]
-    assert len(posts) == 2 and sorted(len(p.split("### ")) - 1 for p in posts) == [2, 8]
+    assert len(posts) == 2
+    assert sorted(len(p.split("### ")) - 1 for p in posts) == [2, 8]
     assert all("".join(posts).count(f"客户{i:02d}") == 1 for i in range(10))
     assert statuses(world, ids) == {"done"}
     with world.services.sessions() as session:

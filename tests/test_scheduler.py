@@ -40,9 +40,12 @@ def test_a_slot_is_planned_at_most_once(services):
         again = claim_slot(session, "sweep_inbox", SLOT, epoch=1)
         other = claim_slot(session, "sweep_outbox", SLOT, epoch=1)
         session.commit()
-    assert first and other and again is None
+    assert first
+    assert other
+    assert again is None
     [run_a, run_b] = runs(services.sessions)
-    assert run_a.status == "planned" and run_a.due_at.replace(tzinfo=timezone.utc) == SLOT
+    assert run_a.status == "planned"
+    assert run_a.due_at.replace(tzinfo=timezone.utc) == SLOT
 
 
 def test_a_deposed_epoch_cannot_plan(services):
@@ -56,11 +59,15 @@ def test_a_deposed_epoch_cannot_plan(services):
 def test_tick_plans_due_slots_once_and_enqueues_their_ids(services, redis):
     tick = ticker(services, redis)
     planned = tick.tick("nightly_reconcile")
-    assert len(planned) == 1 and tick.tick("nightly_reconcile") == []
+    assert len(planned) == 1
+    assert tick.tick("nightly_reconcile") == []
     job = Job.fetch(f"sched-{planned[0]}", connection=redis)
-    assert job.func_name == "jobs.ticks.run_isolated" and job.args == (planned[0],) and job.origin == "default"
+    assert job.func_name == "jobs.ticks.run_isolated"
+    assert job.args == (planned[0],)
+    assert job.origin == "default"
     [row] = runs(services.sessions)
-    assert row.name == "nightly_reconcile" and row.epoch == tick.lock.epoch
+    assert row.name == "nightly_reconcile"
+    assert row.epoch == tick.lock.epoch
 
 
 def test_tick_of_a_deposed_leader_plans_nothing(services, redis):
@@ -85,8 +92,10 @@ def test_run_slot_records_success_failure_and_is_safe_twice(services, redis):
     with pytest.raises(ModuleNotFoundError):
         run_slot(services, fail_id, resolve=broken)
     rows = {row.id: row for row in runs(services.sessions)}
-    assert rows[done_id].status == "done" and rows[done_id].finished_at is not None
-    assert rows[fail_id].status == "failed" and "ModuleNotFoundError" in rows[fail_id].error
+    assert rows[done_id].status == "done"
+    assert rows[done_id].finished_at is not None
+    assert rows[fail_id].status == "failed"
+    assert "ModuleNotFoundError" in rows[fail_id].error
 
 
 def test_recover_requeues_a_lost_enqueue(services, redis, monkeypatch):
@@ -106,7 +115,8 @@ def test_recover_requeues_a_lost_enqueue(services, redis, monkeypatch):
     with services.sessions() as session:
         session.get(ScheduleRun, run_id).planned_at = datetime.now(timezone.utc) - timedelta(minutes=5)
         session.commit()
-    assert tick.recover() == 1 and Job.fetch(f"sched-{run_id}", connection=redis).args == (run_id,)
+    assert tick.recover() == 1
+    assert Job.fetch(f"sched-{run_id}", connection=redis).args == (run_id,)
 
 
 def test_outbox_sweeper_with_nothing_stale_enqueues_nothing(services, redis):
@@ -126,7 +136,8 @@ def test_leader_stops_ticking_at_once_when_its_renewal_fails(database_url, redis
         assert wait_until(lambda: len(runs(services.sessions)) >= 4, timeout=10)
         redis.set(lock.name, "999:thief", px=60_000)
         thread.join(lock.ttl)
-        assert not thread.is_alive() and lock.token is None
+        assert not thread.is_alive()
+        assert lock.token is None
         assert Ticker(services, lock, ()).tick("sweep_inbox") == []
     finally:
         stop.set()
@@ -136,7 +147,8 @@ def test_leader_stops_ticking_at_once_when_its_renewal_fails(database_url, redis
 
 def test_scheduler_refuses_to_start_without_redis(tmp_path):
     result = run(["scheduler"], tmp_path)
-    assert result.returncode == 2 and "REDIS_URL is not set" in result.stderr
+    assert result.returncode == 2
+    assert "REDIS_URL is not set" in result.stderr
 
 
 def start_scheduler(tmp_path, name: str, database_url: str, redis_url: str) -> tuple[subprocess.Popen, object]:

@@ -18,7 +18,7 @@ def ev(kind: str, days_ago: float, weight: float, label: str | None = None) -> S
     return ScoreEvent(kind, NOW - timedelta(days=days_ago), weight, {"label": label} if label else {})
 
 
-@pytest.mark.parametrize("weight, age, half_life, expected", [
+@pytest.mark.parametrize(("weight", "age", "half_life", "expected"), [
     (40, 0, 14, 40), (40, 14, 14, 20), (40, 28, 14, 10), (40, 7, 14, 28.284), (3, 14, 7, 0.75),
     (15, -1, 14, 15), (0, 3, 14, 0),
 ])
@@ -31,7 +31,7 @@ def test_decay_needs_a_positive_half_life():
         decayed(10, 1, 0)
 
 
-@pytest.mark.parametrize("events, value, reasons", [
+@pytest.mark.parametrize(("events", "value", "reasons"), [
     ([], 0, ()),
     ([ev("intent_pricing", 0, 40, "询价")], 40, ("询价 +40",)),
     ([ev("intent_pricing", 14, 40, "询价"), ev("link_open_quote", 0, 15, "查看报价单")], 35, ("询价 +20", "查看报价单 +15")),
@@ -56,16 +56,17 @@ def test_reasons_are_capped_and_ordered_by_points():
 
 def test_tiny_leftovers_give_no_reason():
     result = score([ev("reply", 200, 5, "回复消息")], NOW, 14)
-    assert result.reasons == () and 0 <= result.value < 0.01
+    assert result.reasons == ()
+    assert 0 <= result.value < 0.01
 
 
-@pytest.mark.parametrize("employees, expected", [(None, (40, 80)), (0, (40, 80)), (499, (40, 80)), (500, (30, 60)),
+@pytest.mark.parametrize(("employees", "expected"), [(None, (40, 80)), (0, (40, 80)), (499, (40, 80)), (500, (30, 60)),
                                                  (10_000, (30, 60))])
 def test_thresholds_by_segment(employees, expected):
     assert thresholds(load_journey(), employees) == expected
 
 
-@pytest.mark.parametrize("value, current, expected", [
+@pytest.mark.parametrize(("value", "current", "expected"), [
     (0, "new", None), (39.9, "new", None), (40, "new", "mql"), (79, "new", "mql"), (80, "new", "sql"),
     (100, "mql", "sql"), (50, "mql", None), (10, "mql", None), (10, "sql", None), (100, "sql", None),
     (100, "customer", None), (100, "lost", None), (0, "customer", None), (100, "unknown", None),
@@ -87,7 +88,8 @@ events_strategy = st.lists(st.builds(
 def test_decay_is_monotone_and_score_never_negative(events, later_days, half_life):
     now_score = score(events, NOW, half_life).value
     later = score(events, NOW + timedelta(days=later_days), half_life).value
-    assert now_score >= 0 and later >= 0
+    assert now_score >= 0
+    assert later >= 0
     if all(e.weight >= 0 for e in events):
         assert later <= now_score + 1e-6
 
@@ -97,4 +99,5 @@ def test_classify_never_lowers(value, current):
     ladder = ["new", "mql", "sql"]
     target = classify_lead(value, (40, 80), current)
     if target is not None:
-        assert current in ladder and ladder.index(target) > ladder.index(current)
+        assert current in ladder
+        assert ladder.index(target) > ladder.index(current)

@@ -28,20 +28,23 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 
 def test_default_file_loads_with_the_documented_weights():
     config = load_scoring(DEFAULT_SCORING, load_journey())
-    assert config.weight("intent_pricing").points == 40 and config.weight("intent_purchase").points == 50
+    assert config.weight("intent_pricing").points == 40
+    assert config.weight("intent_purchase").points == 50
     assert config.weight("link_open_quote").label == "查看报价单"
     assert [config.link_kind(f"https://example.com{p}") for p in ("/cases/hr-saas", "/pricing", "/quote/123",
                                                                  "/demo/video", "/roi-calculator", "/casestudy")] \
         == ["case_study", "pricing", "quote", "demo", None, None]
-    assert config.link_event("pricing") == "link_open_pricing" and config.link_event("case_study") == "link_open"
+    assert config.link_event("pricing") == "link_open_pricing"
+    assert config.link_event("case_study") == "link_open"
 
 
 def test_a_good_small_file(tmp_path):
     config = load_scoring(write(tmp_path, f"events:\n{EVENTS}stage_bonus:\n  onboarding: 3\n"), load_journey())
-    assert config.stage_bonus == {"onboarding": 3.0} and config.link_paths == {}
+    assert config.stage_bonus == {"onboarding": 3.0}
+    assert config.link_paths == {}
 
 
-@pytest.mark.parametrize("text, expected", [
+@pytest.mark.parametrize(("text", "expected"), [
     ("events: 3\n", ["1 events: expected `kind: {points: N, label: 文字}` lines"]),
     ("weights: {}\n", ["1 weights: unknown key; expected one of: events, channel_bonus, stage_bonus, link_paths",
                        "1 events: missing"]),
@@ -66,7 +69,8 @@ def test_every_problem_is_located(tmp_path, text, expected):
 def test_several_problems_are_reported_together(tmp_path):
     text = f"events:\n{EVENTS.replace('reply: {points: 5', 'reply: {points: -1')}stage_bonus:\n  nowhere: 1\nextra: 1\n"
     found = problems(tmp_path, text)
-    assert len(found) == 3 and [f.split()[0] for f in found] == ["8", "15", "16"]
+    assert len(found) == 3
+    assert [f.split()[0] for f in found] == ["8", "15", "16"]
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path):

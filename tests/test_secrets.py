@@ -69,14 +69,19 @@ def test_wrong_key_names_the_secret_never_the_value(sessions):
     with pytest.raises(SecretDecryptError) as caught:
         read(sessions, NEW, "WECOM_SECRET")
     message = str(caught.value)
-    assert "WECOM_SECRET" in message and key_id(OLD) in message and key_id(NEW) in message
-    assert PLAIN not in message and OLD not in message and NEW not in message
+    assert "WECOM_SECRET" in message
+    assert key_id(OLD) in message
+    assert key_id(NEW) in message
+    assert PLAIN not in message
+    assert OLD not in message
+    assert NEW not in message
 
 
 def test_bad_key_setting_is_named_by_position_not_text():
     with pytest.raises(SecretKeyError) as caught:
         SecretKeys.parse(f"{NEW},not-a-fernet-key-at-all")
-    assert "entry 2" in str(caught.value) and "not-a-fernet" not in str(caught.value)
+    assert "entry 2" in str(caught.value)
+    assert "not-a-fernet" not in str(caught.value)
     with pytest.raises(SecretKeyError, match="not set"):
         SecretKeys.parse(" , ")
 
@@ -85,7 +90,8 @@ def test_settings_take_unset_secrets_from_the_database(database_url, sessions):
     store(sessions, OLD, WECOM_SECRET=PLAIN, METRICS_TOKEN="scrape-token-991")
     services = build_services(make_settings(database_url, None, scrm_secret_keys=OLD))
     try:
-        assert services.settings.wecom_secret == PLAIN and services.settings.metrics_token == "scrape-token-991"
+        assert services.settings.wecom_secret == PLAIN
+        assert services.settings.metrics_token == "scrape-token-991"
     finally:
         services.close()
     services = build_services(make_settings(database_url, None, scrm_secret_keys=OLD, wecom_secret="from-env-value"))
@@ -113,29 +119,40 @@ def test_cli_set_list_rotate_never_print_values(database_url, sessions):
     assert result.exit_code == 0, result.output
     assert read(sessions, OLD, "WECOM_SECRET") == {"WECOM_SECRET": PLAIN}, "the trailing newline is not stored"
     listed = runner.invoke(main, ["secrets", "list"], env=env)
-    assert listed.exit_code == 0 and f"WECOM_SECRET\tkey {key_id(OLD)} (newest)\tok" in listed.output
+    assert listed.exit_code == 0
+    assert f"WECOM_SECRET\tkey {key_id(OLD)} (newest)\tok" in listed.output
     env["SCRM_SECRET_KEYS"] = f"{NEW},{OLD}"
     assert "(older)" in runner.invoke(main, ["secrets", "list"], env=env).output
     rotated = runner.invoke(main, ["secrets", "rotate"], env=env)
-    assert rotated.exit_code == 0 and f"1 secret(s) moved to key {key_id(NEW)}" in rotated.output
+    assert rotated.exit_code == 0
+    assert f"1 secret(s) moved to key {key_id(NEW)}" in rotated.output
     only_old = runner.invoke(main, ["secrets", "list"], env={**env, "SCRM_SECRET_KEYS": OLD})
-    assert only_old.exit_code == 1 and "CANNOT DECRYPT" in only_old.output
+    assert only_old.exit_code == 1
+    assert "CANNOT DECRYPT" in only_old.output
     for output in (result.output, listed.output, rotated.output, only_old.output):
-        assert PLAIN not in output and OLD not in output and NEW not in output
+        assert PLAIN not in output
+        assert OLD not in output
+        assert NEW not in output
 
 
 def test_cli_refuses_bad_input_clearly(database_url):
     runner = CliRunner()
     env = {"DATABASE_URL": database_url, "SCRM_SECRET_KEYS": OLD}
     unknown = runner.invoke(main, ["secrets", "set", "WECOM_SECERT"], input="x\n", env=env)
-    assert unknown.exit_code == 1 and "unknown secret name" in unknown.output and "WECOM_SECRET" in unknown.output
+    assert unknown.exit_code == 1
+    assert "unknown secret name" in unknown.output
+    assert "WECOM_SECRET" in unknown.output
     empty = runner.invoke(main, ["secrets", "set", "WECOM_SECRET"], input="\n", env=env)
-    assert empty.exit_code == 1 and "no value" in empty.output
+    assert empty.exit_code == 1
+    assert "no value" in empty.output
     pem = runner.invoke(main, ["secrets", "set", "ARCHIVE_PRIVATE_KEYS"], input='{"1": "not a pem"}', env=env)
-    assert pem.exit_code == 1 and "version 1 is not a readable PEM RSA key" in pem.output
+    assert pem.exit_code == 1
+    assert "version 1 is not a readable PEM RSA key" in pem.output
     nokeys = runner.invoke(main, ["secrets", "list"], env={"DATABASE_URL": database_url, "SCRM_SECRET_KEYS": ""})
-    assert nokeys.exit_code == 1 and "SCRM_SECRET_KEYS is not set" in nokeys.output
+    assert nokeys.exit_code == 1
+    assert "SCRM_SECRET_KEYS is not set" in nokeys.output
     key = runner.invoke(main, ["secrets", "keygen"])
     fresh = Fernet(key.output.splitlines()[0].encode())
-    assert key.exit_code == 0 and fresh.decrypt(fresh.encrypt(b"x")) == b"x"
+    assert key.exit_code == 0
+    assert fresh.decrypt(fresh.encrypt(b"x")) == b"x"
 

@@ -78,4 +78,5 @@ def test_secrets_stay_out_of_logs_and_api_output(sandbox, database_url, redis_ur
         for body in bodies:
             assert leaked not in body, f"{leaked[:12]}… appears in API output"
     assert "PRIVATE KEY-----" not in logged
-    assert CORP_SECRET not in repr(settings) and ARCHIVE_SECRET not in repr(settings)
+    assert CORP_SECRET not in repr(settings)
+    assert ARCHIVE_SECRET not in repr(settings)

@@ -78,10 +78,13 @@ def test_bad_arguments_are_refused():
 
 def test_schedule_table_follows_the_settings():
     table = {job.name: job for job in schedule_table(Settings(_env_file=None, sweep_interval_seconds=5, nightly_at="03:15"))}
-    assert table["sweep_inbox"].interval == timedelta(seconds=5) and not table["sweep_inbox"].nightly
+    assert table["sweep_inbox"].interval == timedelta(seconds=5)
+    assert not table["sweep_inbox"].nightly
     assert table["nightly_reconcile"].target == "jobs.reconcile.reconcile_job"
     nightly = table["nightly_inactivity"]
-    assert nightly.nightly and nightly.catch_up == 1 and (nightly.anchor.hour, nightly.anchor.minute) == (3, 15)
+    assert nightly.nightly
+    assert nightly.catch_up == 1
+    assert (nightly.anchor.hour, nightly.anchor.minute) == (3, 15)
 
 
 moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(timezone.utc))
@@ -91,7 +94,8 @@ moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 
 def test_due_slots_properties(last, now, seconds, cap):
     interval = timedelta(seconds=seconds)
     slots = due_slots(last, now, interval, UNIX_EPOCH, cap)
-    assert len(slots) <= cap and slots == sorted(set(slots))
+    assert len(slots) <= cap
+    assert slots == sorted(set(slots))
     assert all(s <= now and (s - UNIX_EPOCH) % interval == timedelta(0) for s in slots)
     if last is not None:
         assert all(s > last for s in slots)

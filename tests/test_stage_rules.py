@@ -120,7 +120,8 @@ def test_went_quiet_fires_at_the_threshold(stage: str, idle_days: int) -> None:
 def test_idle_time_falls_back_to_stage_entry() -> None:
     entered = NOW - timedelta(days=30)
     move = evaluate(ContactSnapshot("product_selection", "sql", None, entered), [], JOURNEY, NOW)
-    assert move is not None and move.rule_id == "went_quiet"
+    assert move is not None
+    assert move.rule_id == "went_quiet"
 
 
 NEVER = [
@@ -297,6 +298,7 @@ def test_lost_and_customers_move_only_when_signed(start: ContactSnapshot, signal
     move = evaluate(start, signals, JOURNEY, NOW)
     if move is None or start.lead_status not in ("lost", "customer"):
         return
-    assert move.signal is not None and move.signal.kind == "signed"
+    assert move.signal is not None
+    assert move.signal.kind == "signed"
     if start.lead_status == "customer":
         assert move.lead_status_to is None

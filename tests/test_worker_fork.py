@@ -61,7 +61,8 @@ def test_a_nurture_tick_runs_forked_and_records_its_run(services, redis):
     [run_id] = tick.tick("nurture")
     [sweep_id] = tick.tick("sweep_outbox")
     job, sweep = Job.fetch(f"sched-{run_id}", connection=redis), Job.fetch(f"sched-{sweep_id}", connection=redis)
-    assert job.func_name == "jobs.ticks.run_isolated" and sweep.func_name == "jobs.ticks.run_scheduled"
+    assert job.func_name == "jobs.ticks.run_isolated"
+    assert sweep.func_name == "jobs.ticks.run_scheduled"
     run_worker(services.settings, ("default",), burst=True)
     with services.sessions() as session:
         statuses = dict(session.execute(select(ScheduleRun.id, ScheduleRun.status)).all())
@@ -80,7 +81,8 @@ def test_a_killed_work_horse_fails_its_run_and_counts_as_a_job_failure(services,
     run_worker(services.settings, ("default",), burst=True)
     with services.sessions() as session:
         run = session.get(ScheduleRun, run_id)
-        assert run.status == "failed" and "wait status" in run.error
+        assert run.status == "failed"
+        assert "wait status" in run.error
     assert job.get_status(refresh=True) == JobStatus.FAILED
     assert REGISTRY.get_sample_value("scrm_job_failures_total", labels) == before + 1
 

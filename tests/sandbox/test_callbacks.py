@@ -65,7 +65,8 @@ def test_slow_answer_is_retried_with_new_nonce_and_same_plaintext(start_sandbox,
     delivery = sandbox.state.callbacks_sent[0]
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     assert delivery.errors == ["ReadTimeout"]
-    assert delivery.latency is not None and delivery.latency >= 0.5
+    assert delivery.latency is not None
+    assert delivery.latency >= 0.5
     first, second = receiver.requests[:2]
     assert first["args"]["nonce"] != second["args"]["nonce"]
     assert _open(sandbox, first) == _open(sandbox, second) == delivery.xml

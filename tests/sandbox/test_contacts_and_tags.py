@@ -18,8 +18,10 @@ def test_prospect_shows_up_in_list_get_and_batch(sandbox, api):
     page2 = api.post("externalcontact/batch/get_by_user",
                      {"userid_list": ["zhangsan", "lisi"], "limit": 2, "cursor": page1["next_cursor"]})
     rows = page1["external_contact_list"] + page2["external_contact_list"]
-    assert page2["next_cursor"] == "" and len(rows) == 3
-    assert rows[0]["follow_info"]["state"] == "webinar_0302" and rows[0]["follow_info"]["tag_id"] == []
+    assert page2["next_cursor"] == ""
+    assert len(rows) == 3
+    assert rows[0]["follow_info"]["state"] == "webinar_0302"
+    assert rows[0]["follow_info"]["tag_id"] == []
     legacy = api.post("externalcontact/batch/get_by_user", {"userid": "lisi"})
     assert [r["external_contact"]["external_userid"] for r in legacy["external_contact_list"]] == [
         first["external_userid"]]
@@ -85,7 +87,9 @@ def test_corp_tags_and_mark_tag(sandbox, api):
 def test_contact_way_state_limit(sandbox, api):
     ok = api.post("externalcontact/add_contact_way", {"type": 1, "scene": 2, "state": "webinar_0302",
                                                      "user": ["zhangsan"]})
-    assert ok["errcode"] == 0 and ok["config_id"] and ok["qr_code"]
+    assert ok["errcode"] == 0
+    assert ok["config_id"]
+    assert ok["qr_code"]
     assert api.post("externalcontact/add_contact_way", {"type": 1, "scene": 2, "state": "x" * 31,
                                                        "user": ["zhangsan"]})["errcode"] == 40058
     assert api.post("externalcontact/add_contact_way", {"type": 2, "scene": 2,

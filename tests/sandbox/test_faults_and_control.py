@@ -34,7 +34,8 @@ def test_after_effect_fault_takes_effect_then_fails(sandbox, api):
     assert state.calls_to("externalcontact/add_msg_template") == 1
     found = api.post("externalcontact/get_groupmsg_list_v2", {"start_time": t0 - 1, "end_time": t0 + 1,
                                                               "creator": "zhangsan"})["group_msg_list"]
-    assert len(found) == 1 and found[0]["text"]["content"] == "三月活动"
+    assert len(found) == 1
+    assert found[0]["text"]["content"] == "三月活动"
 
 
 def test_delay_after_effect_is_a_timeout_that_still_created_the_post(sandbox, api):

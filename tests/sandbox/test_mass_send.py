@@ -26,7 +26,8 @@ def test_task_does_nothing_until_confirmed(sandbox, api):
     created = api.post("externalcontact/add_msg_template", {
         "chat_type": "single", "sender": "zhangsan", "external_userid": [a, b, stranger],
         "text": {"content": "三月直播回放已上线"}})
-    assert created["errcode"] == 0 and created["fail_list"] == [stranger]
+    assert created["errcode"] == 0
+    assert created["fail_list"] == [stranger]
     msgid = created["msgid"]
     assert _results(api, msgid, "zhangsan") == {a: 0, b: 0}
     assert api.post("externalcontact/get_groupmsg_task", {"msgid": msgid})["task_list"] == [
@@ -143,9 +144,13 @@ def test_simulated_staff_auto_confirm_after_a_delay(start_sandbox):
 
 def test_cap_periods_follow_the_shanghai_calendar():
     feb = datetime(2026, 2, 10, 12, tzinfo=SHANGHAI).timestamp()
-    assert cap_limit("per_month", feb) == 28 and cap_limit("per_week", feb) == 7 and cap_limit("per_day", feb) == 1
+    assert cap_limit("per_month", feb) == 28
+    assert cap_limit("per_week", feb) == 7
+    assert cap_limit("per_day", feb) == 1
     late = datetime(2026, 2, 10, 23, 30, tzinfo=SHANGHAI).timestamp()
     next_morning = datetime(2026, 2, 11, 0, 30, tzinfo=SHANGHAI).timestamp()
     assert cap_period("per_day", late) != cap_period("per_day", next_morning)
-    assert over_cap("per_day", [late], late + 60) and not over_cap("per_day", [late], next_morning)
-    assert not over_cap("per_month", [feb] * 27, feb) and over_cap("per_month", [feb] * 28, feb)
+    assert over_cap("per_day", [late], late + 60)
+    assert not over_cap("per_day", [late], next_morning)
+    assert not over_cap("per_month", [feb] * 27, feb)
+    assert over_cap("per_month", [feb] * 28, feb)

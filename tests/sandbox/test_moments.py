@@ -42,8 +42,10 @@ def test_job_result_and_confirmation(sandbox, api):
     assert state.moments_seen_by(tagged) == []
 
     outcome = state.confirm_moment_task(jobid, "zhangsan")
-    assert outcome["published"] and outcome["visible_to"] == 1
-    assert state.moments_seen_by(tagged) == [moment_id] and state.moments_seen_by(untagged) == []
+    assert outcome["published"]
+    assert outcome["visible_to"] == 1
+    assert state.moments_seen_by(tagged) == [moment_id]
+    assert state.moments_seen_by(untagged) == []
     task = api.post("externalcontact/get_moment_task", {"moment_id": moment_id})
     assert task["task_list"] == [{"userid": "zhangsan", "publish_status": 1}]
     t = int(state.clock.now())

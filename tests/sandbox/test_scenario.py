@@ -23,13 +23,14 @@ SMALL = {"name": "t", "seed": 3, "days": 2,
 def test_default_scenario_loads_and_expands():
     scenario = load_scenario(DEFAULT_SCENARIO)
     actions = build_actions(scenario, ("zhangsan", "lisi", "wangwu"))
-    assert scenario.days == 7 and len(scenario.channels) == 3
+    assert scenario.days == 7
+    assert len(scenario.channels) == 3
     assert sum(a.kind == "add" for a in actions) == 7 * (4 + 3 + 2)
     assert actions == sorted(actions)
     assert actions == build_actions(scenario)
 
 
-@pytest.mark.parametrize("patch, where", [
+@pytest.mark.parametrize(("patch", "where"), [
     ({"channels": []}, "channels"),
     ({"channels": [{"state": "x" * 31, "staff": "lisi", "prospects_per_day": 1}]}, "channels[0].state"),
     ({"channels": [{"state": "a", "staff": [], "prospects_per_day": 1}]}, "channels[0].staff"),
@@ -54,12 +55,14 @@ def test_run_plays_days_on_the_clock_without_sleeping(sandbox, api):
     state = sandbox.state
     start = state.clock.now()
     done = run_scenario(state, SMALL)
-    assert done["add"] == 10 and done["message"] >= 10
+    assert done["add"] == 10
+    assert done["message"] >= 10
     assert state.clock.now() - start > 86400
     assert len(state.contacts) == 10
     assert len(state.callbacks_sent) == 10 + done.get("leave", 0)
     prices = [m for m in state.chat_messages if m["text"]["content"] == "多少钱？"]
-    assert prices and all(m["from"].startswith("wmSC") for m in prices)
+    assert prices
+    assert all(m["from"].startswith("wmSC") for m in prices)
     api.fetch_token()
     listed = api.post("externalcontact/batch/get_by_user", {"userid_list": ["zhangsan", "lisi"], "limit": 100})
     assert {r["follow_info"]["state"] for r in listed["external_contact_list"]} == {"webinar"}

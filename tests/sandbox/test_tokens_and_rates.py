@@ -11,7 +11,9 @@ def test_gettoken_rejects_bad_corpid_and_secret(sandbox):
     assert requests.get(url, params={"corpid": "wrong", "corpsecret": "sandbox-contact-secret"}).json()["errcode"] == 40013
     assert requests.get(url, params={"corpid": CORP_ID, "corpsecret": "nope"}).json()["errcode"] == 40001
     ok = requests.get(url, params={"corpid": CORP_ID, "corpsecret": "sandbox-app-secret"}).json()
-    assert ok["errcode"] == 0 and ok["expires_in"] == 7200 and ok["access_token"]
+    assert ok["errcode"] == 0
+    assert ok["expires_in"] == 7200
+    assert ok["access_token"]
 
 
 def test_missing_invalid_and_expired_tokens(sandbox, api):
@@ -84,4 +86,5 @@ def test_app_message_validation(sandbox, api):
 def test_get_on_a_post_only_endpoint_and_unknown_paths(sandbox, api):
     assert api.get("externalcontact/add_msg_template")["errcode"] == 43002
     resp = requests.get(sandbox.api_base + "externalcontact/unknown_thing")
-    assert resp.status_code == 404 and resp.json()["errcode"] == 48001
+    assert resp.status_code == 404
+    assert resp.json()["errcode"] == 48001
