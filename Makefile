@@ -17,6 +17,8 @@ demo: install
 	$(BIN)/scrm demo
 
 test: install services
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 services:

@@ -17,7 +17,8 @@ def new_contact(world, state: str = "site_qr_pricing", userid: str = "lisi") -> 
                 "ExternalUserID": added["external_userid"], "State": state, "WelcomeCode": added["welcome_code"]})
     world.drain()
     with world.services.sessions() as session:
-        return session.execute(select(Contact.id).where(Contact.external_userid == added["external_userid"])).scalar_one()
+        return session.execute(select(Contact.id)
+                               .where(Contact.external_userid == added["external_userid"])).scalar_one()
 
 
 def stage_tag_names(world, contact: dict) -> set[str]:
@@ -63,13 +64,16 @@ def test_staff_sets_a_stage_by_hand_and_wecom_follows(world):
 
 def test_signed_by_sales_moves_to_onboarding_as_customer(world):
     contact_id = new_contact(world, state="webinar_0302", userid="zhangsan")
-    response = world.client.post(f"/api/contacts/{contact_id}/signals", headers=AUTH, json={"kind": "signed", "by": "zhangsan"})
+    response = world.client.post(f"/api/contacts/{contact_id}/signals", headers=AUTH,
+                                 json={"kind": "signed", "by": "zhangsan"})
     assert response.status_code == 200
     changes = {c["axis"]: (c["from"], c["to"]) for c in response.get_json()["changes"]}
     assert changes == {"stage": ("need_arises", "onboarding"), "lead_status": ("new", "customer")}
-    assert all("销售登记已签约" in c["reason"] and "staff:zhangsan" in c["reason"] for c in response.get_json()["changes"])
+    assert all("销售登记已签约" in c["reason"] and "staff:zhangsan" in c["reason"]
+               for c in response.get_json()["changes"])
     world.drain()
-    assert stage_tag_names(world, world.client.get(f"/api/contacts/{contact_id}", headers=AUTH).get_json()) == {"上线使用", "线上直播"}
+    assert stage_tag_names(world, world.client.get(f"/api/contacts/{contact_id}", headers=AUTH).get_json()) == {
+        "上线使用", "线上直播"}
 
 
 @pytest.mark.parametrize(("path", "body"), [
@@ -82,4 +86,5 @@ def test_bad_requests_change_nothing(world, path, body):
     response = world.client.post(f"/api/contacts/{contact_id}/{path}", headers=AUTH, json=body)
     assert response.status_code == 400
     assert response.get_json()["error"]
-    assert world.client.get(f"/api/contacts/{contact_id}", headers=AUTH).get_json()["stage"]["key"] == "deeper_understanding"
+    contact = world.client.get(f"/api/contacts/{contact_id}", headers=AUTH).get_json()
+    assert contact["stage"]["key"] == "deeper_understanding"

@@ -55,7 +55,8 @@ def test_ctypes_signatures_are_declared():
     lib = SimpleNamespace(**{name: SimpleNamespace() for name in [*native.SIGNATURES, *native.OPTIONAL]})
     native.declare_signatures(lib)
     for name, (restype, argtypes) in {**native.SIGNATURES, **native.OPTIONAL}.items():
-        assert getattr(lib, name).restype == restype and getattr(lib, name).argtypes == argtypes, name
+        assert getattr(lib, name).restype == restype, name
+        assert getattr(lib, name).argtypes == argtypes, name
     assert lib.GetChatData.argtypes == [ctypes.c_void_p, ctypes.c_ulonglong, ctypes.c_uint, ctypes.c_char_p,
                                         ctypes.c_char_p, ctypes.c_int, SLICE_P]
     assert lib.DecryptData.argtypes == [ctypes.c_char_p, ctypes.c_char_p, SLICE_P]

@@ -41,7 +41,8 @@ def test_every_endpoint_that_takes_a_body_has_a_limit(small_limits):
     services, app = small_limits
     rules = body_rules(app)
     assert {"callback.receive", "api_contacts.set_stage", "api_leads.ack"} <= {rule.endpoint for rule in rules}
-    assert UPLOAD_ENDPOINTS <= {rule.endpoint for rule in rules}, "an upload endpoint was renamed: update UPLOAD_ENDPOINTS"
+    assert UPLOAD_ENDPOINTS <= {rule.endpoint for rule in rules}, (
+        "an upload endpoint was renamed: update UPLOAD_ENDPOINTS")
     for rule in rules:
         assert 0 < body_limit(services.settings, rule.endpoint) <= 3 * SMALL, rule.endpoint
 
@@ -72,7 +73,8 @@ def test_a_body_at_the_limit_is_not_refused_for_its_size(small_limits):
         limit = body_limit(services.settings, rule.endpoint)
         reply = client.post(concrete(rule), data=b"{" + b" " * (limit - 2) + b"}", content_type="application/json",
                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-        assert reply.status_code != 413 and reply.status_code < 500, (rule.rule, reply.status_code)
+        assert reply.status_code != 413, (rule.rule, reply.status_code)
+        assert reply.status_code < 500, (rule.rule, reply.status_code)
 
 
 def test_a_chunked_body_without_length_is_cut_off_at_the_limit(small_limits):
@@ -145,7 +147,8 @@ def test_every_json_endpoint_answers_a_malformed_body_with_4xx(small_limits, bod
         if not rule.rule.startswith("/api/"):
             continue
         reply = client.post(concrete(rule), json=body, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-        assert 400 <= reply.status_code < 500 and reply.get_json()["error"], (rule.rule, body, reply.status_code)
+        assert 400 <= reply.status_code < 500, (rule.rule, body, reply.status_code)
+        assert reply.get_json()["error"], (rule.rule, body, reply.status_code)
 
 
 @pytest.mark.parametrize(("url", "status"), [
@@ -158,7 +161,9 @@ def test_every_json_endpoint_answers_a_malformed_body_with_4xx(small_limits, bod
 def test_unusable_query_values_and_ids_get_a_json_4xx(small_limits, url, status):
     _, app = small_limits
     reply = app.test_client().get(url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    assert reply.status_code == status and reply.is_json and reply.get_json()["error"], (url, reply.status_code)
+    assert reply.status_code == status, (url, reply.status_code)
+    assert reply.is_json, (url, reply.status_code)
+    assert reply.get_json()["error"], (url, reply.status_code)
 
 
 @pytest.mark.parametrize("body", [b"[" * 50_000 + b"]" * 50_000, b'{"by": "a\\u0000b"}', b'{"a\\u0000": 1}'])

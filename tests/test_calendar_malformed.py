@@ -86,7 +86,7 @@ def test_unknown_column_is_a_typo_with_a_suggestion(tmp_path: Path) -> None:
 
 
 def test_missing_columns_are_named(tmp_path: Path) -> None:
-    rows = [[v for name, v in zip(HEADER, row) if name not in ("at", "text")] for row in table()]
+    rows = [[v for name, v in zip(HEADER, row, strict=True) if name not in ("at", "text")] for row in table()]
     found = problems(write_csv(tmp_path / "calendar.csv", rows))
     assert (found[0].row, found[0].field, found[0].message) == (1, "header", "missing columns: at, text")
 

@@ -27,14 +27,17 @@ def inbox_rows(services) -> list[InboxEvent]:
 
 def test_url_verification_over_http(client, vectors):
     vector = vectors["url_verification"]
-    response = client.get("/wecom/callback", query_string={k: vector[k] for k in ("msg_signature", "timestamp", "nonce", "echostr")})
+    response = client.get("/wecom/callback",
+                          query_string={k: vector[k] for k in ("msg_signature", "timestamp", "nonce", "echostr")})
     assert response.status_code == 200
     assert response.get_data(as_text=True) == vector["plaintext"]
 
 
 def test_official_encrypted_message_is_stored(client, services, vectors):
     vector = vectors["encrypted_message"]
-    response = client.post("/wecom/callback", query_string={k: vector[k] for k in ("msg_signature", "timestamp", "nonce")}, data=vector["body"])
+    response = client.post("/wecom/callback",
+                           query_string={k: vector[k] for k in ("msg_signature", "timestamp", "nonce")},
+                           data=vector["body"])
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "success"
     rows = inbox_rows(services)

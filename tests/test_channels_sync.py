@@ -67,7 +67,8 @@ def test_each_channel_gets_one_contact_way_and_a_second_run_creates_none(sandbox
 def test_a_channel_whose_staff_changed_is_updated_not_re_created(sandbox, services, tmp_path):
     sync_channels(services)
     edited = tmp_path / "channels.yaml"
-    text = CHANNELS_YAML.replace("name: 官网价格页", "name: 官网价格页（新）").replace("staff: [lisi, wangwu]", "staff: [lisi]")
+    text = (CHANNELS_YAML.replace("name: 官网价格页", "name: 官网价格页（新）")
+            .replace("staff: [lisi, wangwu]", "staff: [lisi]"))
     edited.write_text(text, encoding="utf-8")
     services.content = ContentStore(channels_path=edited)
     synced = {s.state: s for s in sync_channels(services)}

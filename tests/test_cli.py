@@ -42,8 +42,8 @@ def test_serve_migrates_sqlite_and_accepts_callbacks(tmp_path, vectors):
     from tests.callbacks import sample_xml
 
     port = free_port()
-    env = {"WECOM_CORP_ID": vectors["corp_id"], "WECOM_TOKEN": vectors["token"], "WECOM_AES_KEY": vectors["encoding_aes_key"],
-           "SCRM_ADMIN_TOKEN": "t"}
+    env = {"WECOM_CORP_ID": vectors["corp_id"], "WECOM_TOKEN": vectors["token"],
+           "WECOM_AES_KEY": vectors["encoding_aes_key"], "SCRM_ADMIN_TOKEN": "t"}
     proc = subprocess.Popen(SCRM + ["serve", "--port", str(port)], cwd=tmp_path, env=clean_env(**env),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -54,7 +54,8 @@ def test_serve_migrates_sqlite_and_accepts_callbacks(tmp_path, vectors):
         answer = requests.post(f"http://127.0.0.1:{port}/wecom/callback", params=args, data=body, timeout=5)
         assert answer.status_code == 200
         assert answer.text == "success"
-        events = requests.get(f"http://127.0.0.1:{port}/api/events", headers={"Authorization": "Bearer t"}, timeout=5).json()
+        events = requests.get(f"http://127.0.0.1:{port}/api/events", headers={"Authorization": "Bearer t"},
+                              timeout=5).json()
         assert [e["change_type"] for e in events["events"]] == ["edit_external_contact"]
     finally:
         proc.terminate()

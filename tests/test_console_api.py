@@ -26,7 +26,8 @@ def test_openapi_documents_every_api_operation_with_security_and_responses(app):
                 assert (path, method.lower()) in documented, f"{method} {rule.rule} is not documented"
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
-            assert "security" in op and op["responses"], f"{method} {path}"
+            assert "security" in op, f"{method} {path}"
+            assert op["responses"], f"{method} {path}"
             protected = op["security"] != []
             assert protected == ("401" in op["responses"]), f"{method} {path}: 401 iff protected"
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
@@ -56,10 +57,12 @@ def test_uploading_calendars_shows_every_problem_then_stores_previews_activates_
     assert sum(len(d["sends"]) for d in preview["days"]) > 0
     assert client.get("/api/content/preview", headers=marketer).status_code == 409
     assert client.post(f"/api/content/versions/{first}/activate", headers=marketer).get_json()["versions"][0]["active"]
-    edited = (CALENDAR.read_text(encoding="utf-8").replace("name: SaaS 线索 30 天培育", "name: SaaS 线索 30 天培育（新版）", 1)
+    edited = (CALENDAR.read_text(encoding="utf-8")
+              .replace("name: SaaS 线索 30 天培育", "name: SaaS 线索 30 天培育（新版）", 1)
               .replace("- id: p03_pain", "- id: p03_pain_v2", 1))
     second = client.post("/api/content/versions?activate=1", headers=marketer,
-                         data={"files": [(BytesIO(edited.encode()), "saas.yaml")]}, content_type="multipart/form-data").get_json()
+                         data={"files": [(BytesIO(edited.encode()), "saas.yaml")]},
+                         content_type="multipart/form-data").get_json()
     changes = client.get(f"/api/content/diff?from={first}&to={second['id']}", headers=marketer).get_json()["changes"]
     assert changes == ["~ changed sequence saas_nurture_30d: name", "- removed step saas_nurture_30d/p03_pain",
                        "+ added step saas_nurture_30d/p03_pain_v2 (private, day 3)"]

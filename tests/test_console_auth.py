@@ -54,7 +54,8 @@ def test_sales_sees_only_their_team_in_the_console(cw):
     lookup = zhangsan.get(f"/console/sidebar?external_userid={hidden}")
     assert lookup.status_code == 404
     assert f"/{cw.other_team}" not in lookup.get_data(as_text=True)
-    assert zhangsan.get(f"/console/sidebar?external_userid={own}").headers["Location"].endswith(f"/sidebar/{cw.hot_lead}")
+    assert zhangsan.get(f"/console/sidebar?external_userid={own}").headers["Location"].endswith(
+        f"/sidebar/{cw.hot_lead}")
     manager = signed_in(cw, "lijingli")
     listing = manager.get("/console/contacts").get_data(as_text=True)
     assert f"/console/contacts/{cw.hot_lead}" in listing
@@ -77,7 +78,8 @@ def test_sales_tokens_see_only_their_team_through_the_api(cw):
     dashboard = client.get("/api/dashboard", headers=own).get_json()
     assert sum(f["contacts"] for f in dashboard["funnel"]) == 2
     assert dashboard["hot_leads"]["today"] == 1
-    everyone = {c["id"] for c in client.get("/api/contacts", headers=bearer(cw.tokens["lijingli"])).get_json()["contacts"]}
+    everyone = {c["id"] for c in client.get("/api/contacts",
+                                            headers=bearer(cw.tokens["lijingli"])).get_json()["contacts"]}
     assert everyone == {cw.hot_lead, cw.quiet, cw.other_team}
     assert client.get("/api/me", headers=own).get_json() == {"username": "zhangsan", "role": "sales",
                                                              "wecom_userid": "zhangsan", "owners": ["zhangsan"]}
@@ -106,7 +108,8 @@ def test_missing_wrong_expired_and_revoked_tokens_are_refused(cw):
                     bearer(cw.tokens["wangwu"]), bearer(cw.tokens["marketer"]), bearer(cw.tokens["lijingli"])):
         for path in ("/api/contacts", f"/api/contacts/{cw.hot_lead}", "/api/leads", "/api/dashboard"):
             answer = client.get(path, headers=headers)
-            assert answer.status_code == 401 and answer.headers["WWW-Authenticate"] == "Bearer", (headers, path)
+            assert answer.status_code == 401, (headers, path)
+            assert answer.headers["WWW-Authenticate"] == "Bearer", (headers, path)
     assert client.get("/api/contacts", headers=bearer(ADMIN_TOKEN)).get_json()["total"] == 3
     with cw.services.sessions() as session:
         used = session.execute(select(ApiToken).where(ApiToken.user_id == rows["zhangsan"])).scalar_one()
@@ -150,10 +153,13 @@ def test_form_posts_without_csrf_are_refused_and_nothing_changes(cw):
     assert login.status_code == 400
     lead = client.get("/api/leads", headers=bearer(ADMIN_TOKEN)).get_json()["leads"]
     assert all(a["acked_at"] is None for a in lead)
-    assert client.get(f"/api/contacts/{cw.hot_lead}", headers=bearer(ADMIN_TOKEN)).get_json()["stage"]["key"] != "renewal_expansion"
+    assert client.get(f"/api/contacts/{cw.hot_lead}",
+                      headers=bearer(ADMIN_TOKEN)).get_json()["stage"]["key"] != "renewal_expansion"
     assert client.post(f"/console/contacts/{cw.hot_lead}/stage", data={
-        "stage": "renewal_expansion", "csrf_token": csrf_of(client, f"/console/contacts/{cw.hot_lead}")}).status_code == 302
-    assert client.get(f"/api/contacts/{cw.hot_lead}", headers=bearer(ADMIN_TOKEN)).get_json()["stage"]["key"] == "renewal_expansion"
+        "stage": "renewal_expansion",
+        "csrf_token": csrf_of(client, f"/console/contacts/{cw.hot_lead}")}).status_code == 302
+    assert client.get(f"/api/contacts/{cw.hot_lead}",
+                      headers=bearer(ADMIN_TOKEN)).get_json()["stage"]["key"] == "renewal_expansion"
 
 
 def test_members_sign_in_through_wecom_login_against_the_sandbox(cw):
@@ -162,12 +168,14 @@ def test_members_sign_in_through_wecom_login_against_the_sandbox(cw):
     assert start.status_code == 302
     assert start.headers["Location"].startswith("https://login.work.weixin.qq.com/")
     state = re.search(r"state=([^&]+)", start.headers["Location"]).group(1)
-    code = requests.post(f"{cw.world.sandbox.url}/sandbox/oauth/code", json={"userid": "wangwu"}, timeout=5).json()["code"]
+    code = requests.post(f"{cw.world.sandbox.url}/sandbox/oauth/code", json={"userid": "wangwu"},
+                         timeout=5).json()["code"]
     assert http.get(f"{cw.base_url}/console/wecom/callback", params={"code": code, "state": "forged"},
                     allow_redirects=False).status_code == 400
     start = http.get(f"{cw.base_url}/console/wecom/login", allow_redirects=False)
     state = re.search(r"state=([^&]+)", start.headers["Location"]).group(1)
-    signed = http.get(f"{cw.base_url}/console/wecom/callback", params={"code": code, "state": state}, allow_redirects=False)
+    signed = http.get(f"{cw.base_url}/console/wecom/callback", params={"code": code, "state": state},
+                      allow_redirects=False)
     assert signed.status_code == 302
     assert signed.headers["Location"].endswith("/console/")
     listing = http.get(f"{cw.base_url}/console/contacts").text
@@ -185,7 +193,8 @@ def test_members_sign_in_through_wecom_login_against_the_sandbox(cw):
 def test_password_guessing_is_slowed_to_ten_tries_a_minute(cw):
     client = create_app(services=cw.services).test_client()
     token = csrf_of(client, "/console/login")
-    answers = [client.post("/console/login", data={"username": "zhangsan", "password": f"guess{i}", "csrf_token": token},
+    answers = [client.post("/console/login", data={"username": "zhangsan", "password": f"guess{i}",
+                                                   "csrf_token": token},
                            environ_base={"REMOTE_ADDR": "198.51.100.9"}) for i in range(11)]
     assert [a.status_code for a in answers] == [200] * 10 + [429]
     assert "尝试次数过多" in answers[-1].get_data(as_text=True)

@@ -14,12 +14,15 @@ def test_users_add_token_list_and_disable(database_url):
                                  "--password", "long-enough-pass"])
     assert added.exit_code == 0
     assert "user zhangsan (sales) created" in added.output
-    for args, message in ((["users", "add", "zhangsan", "--role", "admin", "--password", "long-enough-pass"], "already exists"),
-                          (["users", "add", "x1", "--role", "sales", "--password", "long-enough-pass"], "needs --userid"),
+    for args, message in ((["users", "add", "zhangsan", "--role", "admin", "--password", "long-enough-pass"],
+                           "already exists"),
+                          (["users", "add", "x1", "--role", "sales", "--password", "long-enough-pass"],
+                           "needs --userid"),
                           (["users", "add", "x2", "--role", "admin", "--password", "short"], "at least 8"),
                           (["users", "token", "nobody"], "no user nobody")):
         failed = runner.invoke(main, args)
-        assert failed.exit_code == 1 and message in failed.output, failed.output
+        assert failed.exit_code == 1, failed.output
+        assert message in failed.output, failed.output
     assert runner.invoke(main, ["users", "add", "x3", "--role", "boss", "--no-password"]).exit_code == 2
     token = runner.invoke(main, ["users", "token", "zhangsan", "--days", "1"]).output.strip()
     assert token.startswith("scrm_")

@@ -26,7 +26,8 @@ def final_state(world) -> dict:
         contacts = session.execute(select(Contact)).scalars().all()
         follows = session.execute(select(Follow)).scalars().all()
         return {
-            "contacts": [(c.channel_state, c.stage, c.lead_status, c.owner_userid, c.nurture_stopped) for c in contacts],
+            "contacts": [(c.channel_state, c.stage, c.lead_status, c.owner_userid, c.nurture_stopped)
+                         for c in contacts],
             "follows": [(f.userid, f.status, f.lost_reason) for f in follows],
         }
 

@@ -69,6 +69,7 @@ def test_preview_api_lists_sends_by_day_and_contact(world):
     assert {s["by"] for s in private} == {"zhangsan", "lisi", "wangwu"}
     assert all("08:00" <= s["at"] < "21:00" for s in sends)
     one = world.client.get("/api/content/preview?days=4&contact=1", headers=auth).get_json()
-    assert [s["step"] for d in one["days"] for s in d["sends"] if s["touchpoint"] == "private"] == ["p01_hello", "p03_pain"]
+    assert [s["step"] for d in one["days"] for s in d["sends"] if s["touchpoint"] == "private"] == [
+        "p01_hello", "p03_pain"]
     versions = world.client.get("/api/content/versions", headers=auth).get_json()["versions"]
     assert [(v["id"], v["active"], v["files"]) for v in versions] == [(1, True, ["saas_nurture_30d.yaml"])]

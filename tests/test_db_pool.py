@@ -1,4 +1,5 @@
-"""PostgreSQL engines: pooled connections tested after sitting idle (replaced when cut); durable commits where acks depend on them."""
+"""PostgreSQL engines: pooled connections tested after sitting idle (replaced when cut); durable commits where acks
+depend on them."""
 from __future__ import annotations
 
 from sqlalchemy import create_engine, text

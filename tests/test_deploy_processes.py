@@ -7,42 +7,39 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from app.ports import free_port
 from app.sandbox import SandboxConfig, SandboxServer
 from app.settings import SANDBOX_SECRET
 from tests.metrics_helpers import value
+from tests.processes import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PROSPECTS = 6
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(check, seconds: float, what: str):
     """Poll `check` until it returns something truthy, or fail naming `what`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    found = []
+
+    def holds() -> bool:
         try:
             result = check()
         except requests.RequestException:
-            result = None
-        if result:
-            return result
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
+            return False
+        found[:] = [result]
+        return bool(result)
+
+    if not wait_until(holds, seconds, step=0.1):
+        pytest.fail(f"timed out waiting for {what}")
+    return found[0]
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from app.models import Contact, InboxEvent, OutboxAction
 from bench.system import running_system
 
 CHANNELS = [("webinar_0302", "zhangsan"), ("site_qr_pricing", "lisi"), ("expo_booth_a12", "wangwu")]
-EXPECTED_STAGE = {"webinar_0302": "need_arises", "site_qr_pricing": "deeper_understanding", "expo_booth_a12": "need_arises"}
+EXPECTED_STAGE = {"webinar_0302": "need_arises", "site_qr_pricing": "deeper_understanding",
+                  "expo_booth_a12": "need_arises"}
 
 
 def add_prospects(state, count: int, seconds: float) -> dict[str, str]:
@@ -28,7 +29,8 @@ def add_prospects(state, count: int, seconds: float) -> dict[str, str]:
 
 def settled(services, model) -> bool:
     with services.sessions() as session:
-        return not session.scalar(select(func.count()).select_from(model).where(model.status.in_(["pending", "processing", "running"])))
+        return not session.scalar(select(func.count()).select_from(model)
+                                  .where(model.status.in_(["pending", "processing", "running"])))
 
 
 @pytest.mark.slow
@@ -52,6 +54,7 @@ def test_prospects_are_stored_welcomed_attributed_and_staged(pg_database, redis_
         assert all(len(state.welcome_messages_for(ext)) == 1 for ext in arrivals)
         latencies = sorted(welcome_latencies(state))
         p50, p99 = statistics.median(latencies), latencies[int(0.99 * (len(latencies) - 1))]
-        print(f"\nwelcome latency over {count} prospects in {seconds:.0f} s: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
+        print(f"\nwelcome latency over {count} prospects in {seconds:.0f} s: "
+              f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
         assert stage_tag_counts(services, state) == {1: count}
         assert state.violation_total() == 0, state.violations

@@ -26,7 +26,8 @@ def test_price_questions_become_one_explained_alert_each_within_seconds(pg_datab
             names = Counter(name for ext, name in session.execute(select(Contact.external_userid, Contact.name))
                             if ext in run.owners)
             alerts = session.execute(select(LeadAlert)).scalars().all()
-            stopped = session.scalar(select(func.count()).select_from(Contact).where(Contact.nurture_stopped == "hot_lead"))
+            stopped = session.scalar(select(func.count()).select_from(Contact)
+                                     .where(Contact.nurture_stopped == "hot_lead"))
         assert all(len(run.cards[ext]) == 1 for ext in run.prospects), "one owner alert per prospect"
         robot_text = "".join(m["markdown"]["content"] for m in state.robot_messages("sandbox-robot-key"))
         assert all(robot_text.count(f"🔥 {name}（") == n for name, n in names.items())

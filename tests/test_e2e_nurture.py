@@ -58,8 +58,10 @@ def test_thirty_days_of_nurture_stay_inside_every_limit(world, capsys):
                                   .group_by(OutboxAction.kind, OutboxAction.status)).all()
         per_contact_day = session.execute(select(Delivery.contact_id, Delivery.local_date, func.count())
                                           .group_by(Delivery.contact_id, Delivery.local_date)).all()
-        planned_mass = session.scalar(select(func.count()).select_from(OutboxAction).where(OutboxAction.kind == "mass_send"))
-        planned_moments = session.scalar(select(func.count()).select_from(OutboxAction).where(OutboxAction.kind == "moment"))
+        planned_mass = session.scalar(select(func.count()).select_from(OutboxAction)
+                                      .where(OutboxAction.kind == "mass_send"))
+        planned_moments = session.scalar(select(func.count()).select_from(OutboxAction)
+                                         .where(OutboxAction.kind == "moment"))
     assert {status for _, status, _ in actions} == {"done"}
     assert accepted_calls(state, "externalcontact/add_msg_template") == planned_mass == len(state.mass_tasks)
     assert accepted_calls(state, "externalcontact/add_moment_task") == planned_moments == len(state.moment_tasks)

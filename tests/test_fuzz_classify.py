@@ -15,18 +15,23 @@ from tests.fuzzing import FUZZ
 MODEL = load_intents()
 INTENTS = {intent.key for intent in MODEL.intents} | {"other"}
 DECISION_KEYS = {"text", "hot", "intent", "score", "reasons"}
-WORDS = ("价格", "多少钱", "報價", "试用", "不需要", "别再发了", "怎么收费？", "price", "trial", "demo", "不", "?", "？")
+WORDS = ("价格", "多少钱", "報價", "试用", "不需要", "别再发了", "怎么收费？",
+         "price", "trial", "demo", "不", "?", "？")
 
 texts = st.one_of(st.text(max_size=300), st.lists(st.sampled_from(WORDS + ("，", " ", "\n")), max_size=12).map("".join),
                   st.text(alphabet=st.characters(codec="utf-8"), max_size=50).map(lambda t: t + "多少钱"))
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+json_values = st.recursive((st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                            | st.text(max_size=20)),
+                           lambda inner: (st.lists(inner, max_size=3)
+                                          | st.dictionaries(st.text(max_size=5), inner, max_size=3)),
                            max_leaves=8)
 input_lines = st.one_of(
-    texts.flatmap(lambda t: st.sampled_from((True, False)).map(lambda ascii_: ("valid", t, json.dumps({"text": t}, ensure_ascii=ascii_).encode()))),
+    texts.flatmap(lambda t: st.sampled_from((True, False))
+                  .map(lambda ascii_: ("valid", t, json.dumps({"text": t}, ensure_ascii=ascii_).encode()))),
     json_values.map(lambda v: ("other", None, json.dumps(v).encode())),
     st.binary(max_size=80).map(lambda b: ("other", None, b.replace(b"\n", b" "))),
-    st.sampled_from((b'{"text": "\\ud800"}', b"[" * 5000, b'{"text": 1}', b"\xef\xbb\xbf{\"text\": \"x\"}", b"   ", b""))
+    st.sampled_from((b'{"text": "\\ud800"}', b"[" * 5000, b'{"text": 1}', b"\xef\xbb\xbf{\"text\": \"x\"}",
+                     b"   ", b""))
     .map(lambda b: ("other", None, b)),
 )
 
@@ -60,7 +65,7 @@ def test_classify_cli_answers_every_line_once(lines):
     assert out[-1] == ""
     answered = [(number, kind, text) for number, (kind, text, raw) in enumerate(lines, start=1) if raw.strip()]
     assert len(out) - 1 == len(answered)
-    for line, (number, kind, text) in zip(out, answered):
+    for line, (number, kind, text) in zip(out, answered, strict=False):
         record = json.loads(line)
         if "error" in record:
             assert kind != "valid"

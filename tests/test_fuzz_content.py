@@ -52,13 +52,18 @@ def assert_loads_or_explains(loader, path: Path, rows: int | None = None) -> Non
     try:
         loader(path)
     except ContentError as exc:
-        assert exc.problems
-        for problem in exc.problems:
-            assert problem.path == str(path), problem
-            assert isinstance(problem.field, str) and problem.field and problem.message, problem
-            assert problem.row is None or (isinstance(problem.row, int) and problem.row >= 1), problem
-            if rows is not None and problem.row is not None:
-                assert problem.row <= rows + 1, problem
+        problems = exc.problems
+    else:
+        return
+    assert problems
+    for problem in problems:
+        assert problem.path == str(path), problem
+        assert isinstance(problem.field, str), problem
+        assert problem.field, problem
+        assert problem.message, problem
+        assert problem.row is None or (isinstance(problem.row, int) and problem.row >= 1), problem
+        if rows is not None and problem.row is not None:
+            assert problem.row <= rows + 1, problem
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -174,7 +179,8 @@ def test_edited_excel_calendar_loads_or_is_explained(tmp_path, edits, merge):
     book = load_workbook(XLSX_CALENDAR)
     sheet = book.worksheets[0]
     for row, column, value in edits:
-        sheet.cell(row=row, column=column, value=ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value)
+        sheet.cell(row=row, column=column,
+                   value=ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value)
     if merge:
         sheet.merge_cells(start_row=edits[0][0], start_column=edits[0][1], end_row=edits[0][0] + 1,
                           end_column=edits[0][1])

@@ -18,8 +18,10 @@ TS, NONCE = "1700000000", "hostile"
 
 def signed(crypto: CallbackCrypto, encrypt: str, outer: str | None = None) -> tuple[dict, bytes]:
     """Sign an arbitrary Encrypt value and wrap it (or a given outer body)."""
-    body = outer if outer is not None else f"<xml><ToUserName>{crypto.receive_id}</ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
-    return {"msg_signature": signature(crypto.token, TS, NONCE, encrypt), "timestamp": TS, "nonce": NONCE}, body.encode("utf-8") if isinstance(body, str) else body
+    body = outer if outer is not None else (f"<xml><ToUserName>{crypto.receive_id}</ToUserName>"
+                                            f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>")
+    return ({"msg_signature": signature(crypto.token, TS, NONCE, encrypt), "timestamp": TS, "nonce": NONCE},
+            body.encode("utf-8") if isinstance(body, str) else body)
 
 
 def valid(crypto, vectors):
@@ -83,7 +85,8 @@ def case_xxe_inner(crypto, vectors):
 
 
 def case_billion_laughs(crypto, vectors):
-    entities = '<!ENTITY lol "lol">' + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
     inner = f'<?xml version="1.0"?><!DOCTYPE xml [{entities}]><xml><Content>&lol9;</Content></xml>'.encode()
     return signed(crypto, crypto.encrypt(inner))
 
@@ -144,6 +147,7 @@ def test_bad_url_verification_is_refused(client, query):
 
 def test_url_verification_with_undecryptable_echostr(client, services):
     echostr = base64.b64encode(b"0" * 32).decode()
-    args = {"msg_signature": signature(services.crypto.token, TS, NONCE, echostr), "timestamp": TS, "nonce": NONCE, "echostr": echostr}
+    args = {"msg_signature": signature(services.crypto.token, TS, NONCE, echostr), "timestamp": TS, "nonce": NONCE,
+            "echostr": echostr}
     response = client.get("/wecom/callback", query_string=args)
     assert response.status_code == 400

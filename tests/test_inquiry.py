@@ -36,7 +36,8 @@ def test_opt_out_stops_nurture_at_once_and_is_visible(world):
     assert opted.nurture_stopped == "opted_out"
     assert any("不再接收推送" in m["text"]["content"] for m in world.state.app_messages_for("zhangsan"))
     with world.services.sessions() as session:
-        tag_names = {name for (name,) in session.execute(select(Activity.summary).where(Activity.contact_id == opted.id))}
+        tag_names = {name for (name,) in session.execute(select(Activity.summary)
+                                                         .where(Activity.contact_id == opted.id))}
     assert any("客户要求不再接收消息" in s for s in tag_names)
     for when in (day0, day0 + timedelta(days=1, hours=2, minutes=30)):
         world.state.clock.advance_to(when.timestamp())
@@ -84,7 +85,8 @@ def test_the_pull_itself_alerts_sales_and_syncs_the_stage_tag_with_no_job_left_q
     with world.services.sessions() as session:
         follow = session.execute(select(Follow).where(Follow.contact_id == lead.id)).scalar_one()
         actions = session.execute(select(OutboxAction.kind, OutboxAction.status)
-                                  .where(OutboxAction.contact_id == lead.id, OutboxAction.kind != "fetch_contact")).all()
+                                  .where(OutboxAction.contact_id == lead.id,
+                                         OutboxAction.kind != "fetch_contact")).all()
     assert {kind for kind, _ in actions} >= {"app_message", "robot_alert", "sync_tags"}
     assert {status for _, status in actions} == {"done"}
     stage_tags = {world.state.tags[t].name for t in world.state.tags_of(ext, follow.userid)}

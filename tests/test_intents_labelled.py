@@ -32,7 +32,8 @@ def test_labelled_set_is_well_formed(path: Path, size: int, shares: tuple[float,
     assert len(data) >= size
     assert len({row["text"] for row in data}) == len(data)
     for row in data:
-        assert set(row) == {"text", "hot", "intent"} and row["intent"] in INTENTS, row
+        assert set(row) == {"text", "hot", "intent"}, row
+        assert row["intent"] in INTENTS, row
         assert row["hot"] == (row["intent"] in BUYING), row
     share = sum(row["hot"] for row in data) / len(data)
     assert shares[0] <= share <= shares[1]

@@ -76,10 +76,12 @@ def test_default_file_loads() -> None:
     journey = load_journey()
     assert isinstance(journey, Journey)
     assert journey.tag_group == "客户旅程阶段"
-    assert [s.name for s in journey.stages] == ["需求萌生", "深入认知", "选择产品", "上线使用", "用户存活", "产生粘性", "续约增购"]
+    assert [s.name for s in journey.stages] == [
+        "需求萌生", "深入认知", "选择产品", "上线使用", "用户存活", "产生粘性", "续约增购"]
     assert [s.key for s in journey.stages][:3] == ["need_arises", "deeper_understanding", "product_selection"]
     assert journey.initial_stage == "need_arises"
-    assert journey.lead_statuses == {"new": "新线索", "mql": "市场认可线索", "sql": "销售认可线索", "customer": "客户", "lost": "已流失"}
+    assert journey.lead_statuses == {"new": "新线索", "mql": "市场认可线索", "sql": "销售认可线索", "customer": "客户",
+                                     "lost": "已流失"}
     assert set(journey.intents) == {"pricing", "demo", "trial", "purchase", "evaluation", "contact"}
     assert journey.score_half_life_days == 14
     assert len({rule.id for rule in journey.rules}) == len(journey.rules) >= 8

@@ -114,7 +114,8 @@ def test_day_start_skips_quiet_hours() -> None:
 
 
 @pytest.mark.parametrize(("anchor", "cycle", "day", "first", "last", "expected"), [
-    (date(2026, 3, 1), 3, 1, date(2026, 3, 1), date(2026, 3, 8), [date(2026, 3, 2), date(2026, 3, 5), date(2026, 3, 8)]),
+    (date(2026, 3, 1), 3, 1, date(2026, 3, 1), date(2026, 3, 8),
+     [date(2026, 3, 2), date(2026, 3, 5), date(2026, 3, 8)]),
     (date(2026, 3, 1), 30, 0, date(2026, 3, 1), date(2026, 3, 31), [date(2026, 3, 1), date(2026, 3, 31)]),
     (date(2026, 3, 10), 3, 0, date(2026, 3, 1), date(2026, 3, 11), [date(2026, 3, 10)]),  # nothing before the start
     (date(2026, 3, 1), 0, 0, date(2026, 3, 1), date(2026, 3, 11), []),
@@ -126,5 +127,5 @@ def test_cycle_dates(anchor: date, cycle: int, day: int, first: date, last: date
 @pytest.mark.parametrize(("field", "value"), [("mass_send_cap", "per_year"), ("private_per_day", -1),
                                           ("max_recipients", 0), ("max_lateness", timedelta(-1))])
 def test_limits_reject_bad_settings(field: str, value: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"^{field} "):
         Limits(**{field: value})

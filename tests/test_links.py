@@ -52,9 +52,11 @@ def test_rewrite_replaces_link_attachments_and_bare_urls(services):
 
 
 def test_a_replanned_action_keeps_its_tokens(services):
-    action = Action("mass_send", "nurture:s:1", {"text": "", "attachments": ATTACHMENTS, "sequence_key": "s", "step_id": "d1"})
+    action = Action("mass_send", "nurture:s:1", {"text": "", "attachments": ATTACHMENTS, "sequence_key": "s",
+                                                 "step_id": "d1"})
     with services.sessions() as session:
-        first, again = track_action(session, action, context(services)), track_action(session, action, context(services))
+        first, again = (track_action(session, action, context(services)),
+                        track_action(session, action, context(services)))
         assert first.payload == again.payload
         assert first.key == action.key
         assert session.execute(select(TrackedLink.step_id)).scalars().all() == ["d1", "d1"]
@@ -64,7 +66,8 @@ def test_open_is_recorded_and_redirected_without_storing_the_ip(services, client
     with services.sessions() as session:
         token = tracked(session, context=context(services)).token
         session.commit()
-    reply = client.get(f"/r/{token}", headers={"User-Agent": "MicroMessenger"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    reply = client.get(f"/r/{token}", headers={"User-Agent": "MicroMessenger"},
+                       environ_base={"REMOTE_ADDR": "203.0.113.7"})
     assert reply.status_code == 302
     assert reply.headers["Location"] == PRICING
     assert reply.headers["Referrer-Policy"] == "no-referrer"
@@ -187,7 +190,8 @@ def test_outside_wecom_or_when_the_viewer_declines_the_link_just_opens(world):
     anonymous = requests.get(first.headers["Location"].split("#")[0], allow_redirects=False, timeout=5)
     assert "code=" not in anonymous.headers["Location"]
     assert anonymous.headers["Location"].endswith("state=scrm")
-    declined = world.client.get(anonymous.headers["Location"].removeprefix("http://127.0.0.1:8000"), headers=WECOM_BROWSER)
+    declined = world.client.get(anonymous.headers["Location"].removeprefix("http://127.0.0.1:8000"),
+                                headers=WECOM_BROWSER)
     assert declined.status_code == 302
     assert declined.headers["Location"] == PRICING
     with services.sessions() as session:

@@ -105,9 +105,11 @@ def test_api_errors_are_counted_by_endpoint_and_error(world):
     assert run_action(world.services, action_id) == "failed"
     after = scrape(world.client)
     labels = {"endpoint": "externalcontact/get", "error": "InvalidExternalUser"}
-    assert value(after, "scrm_wecom_api_errors_total", **labels) - value(before, "scrm_wecom_api_errors_total", **labels) == 1
+    assert (value(after, "scrm_wecom_api_errors_total", **labels)
+            - value(before, "scrm_wecom_api_errors_total", **labels)) == 1
     outcome = {"kind": "fetch_contact", "outcome": "failed"}
-    assert value(after, "scrm_outbox_actions_total", **outcome) - value(before, "scrm_outbox_actions_total", **outcome) == 1
+    assert (value(after, "scrm_outbox_actions_total", **outcome)
+            - value(before, "scrm_outbox_actions_total", **outcome)) == 1
     with world.services.sessions() as session:
         assert session.get(OutboxAction, action_id).status == "failed"
 

@@ -48,10 +48,12 @@ def test_likes_and_comments_score_once_and_appear_on_the_timeline(world):
     assert (first.posts, first.recorded, first.errors) == (1, 3, 0)
     assert (again.recorded, again.hot_leads) == (0, 0)
     with world.services.sessions() as session:
-        kinds = sorted((row.contact_id, row.kind, row.weight) for row in session.execute(select(ScoreEventRow)).scalars())
+        kinds = sorted((row.contact_id, row.kind, row.weight)
+                       for row in session.execute(select(ScoreEventRow)).scalars())
         assert kinds == sorted([(ids[a], "moment_like", 2.0), (ids[b], "moment_comment", 2.0),
                                 (ids[b], "moment_comment", 2.0)])
-        timeline = [act.summary for act in session.execute(select(Activity).where(Activity.contact_id == ids[a])).scalars()]
+        timeline = [act.summary for act in session.execute(select(Activity)
+                                                           .where(Activity.contact_id == ids[a])).scalars()]
         assert timeline == ["点赞了朋友圈：【客户案例】某 SaaS 公司用私域把获客成本降了 40%"]
         assert session.get(Contact, ids[b]).score == pytest.approx(4.0, abs=0.01)
 

@@ -19,7 +19,8 @@ def test_new_keys_are_stored_once_in_order_and_claimed_when_run_here(services):
         actions = [tag_sync("b", "welcome"), tag_sync("old"), tag_sync("a"), tag_sync("b", "welcome")]
         rows = outbox.insert_actions(session, actions, event_id=7, run_here=lambda a: a.queue == "welcome")
         session.commit()
-        assert [(r.key, r.status, r.attempts, r.event_id) for r in rows] == [("b", "running", 1, 7), ("a", "pending", 0, 7)]
+        assert [(r.key, r.status, r.attempts, r.event_id) for r in rows] == [
+            ("b", "running", 1, 7), ("a", "pending", 0, 7)]
         assert rows[0].claimed_at is not None
         assert rows[1].claimed_at is None
         assert session.scalar(select(func.count()).select_from(OutboxAction)) == 3

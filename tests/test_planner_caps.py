@@ -72,7 +72,8 @@ def test_platform_mass_send_cap(mode: str, prior: list[date], now: datetime, lat
 def test_our_private_cap_counts_across_sequences(private_per_day: int, mode: str, codes: list[str]) -> None:
     now = sh(2026, 3, 4, 10, 5)
     people = [person("a", sh(2026, 3, 4, 9)), person("b", sh(2026, 3, 4, 9))]
-    result = plan(calendar("a", "b"), people, Ledger(), Limits(private_per_day=private_per_day, mass_send_cap=mode), now)
+    result = plan(calendar("a", "b"), people, Ledger(), Limits(private_per_day=private_per_day, mass_send_cap=mode),
+                  now)
     assert [d.code for d in result.deferred] == codes
     assert [s.sequence_key for s in result.sends] == (["a"] if codes else ["a", "b"])  # older/first sequence wins
     if codes:

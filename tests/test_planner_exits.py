@@ -10,6 +10,7 @@ from jobs.planner import SHANGHAI, Enrollment, Ledger, Limits, plan
 
 NOW = datetime(2026, 3, 2, 10, 5, tzinfo=SHANGHAI)
 STAGES = ("need_arises", "deeper_understanding", "product_selection", "onboarding")
+ANYONE = Audience()
 
 
 def person(**extra: object) -> Enrollment:
@@ -19,7 +20,7 @@ def person(**extra: object) -> Enrollment:
 
 
 def run(contact: Enrollment, seq_exits: tuple[str, ...] = ("replied", "opted_out", "hot_lead", "lost"),
-        step_exits: tuple[str, ...] = (), audience: Audience = Audience()) -> tuple[list[str], list[str]]:
+        step_exits: tuple[str, ...] = (), audience: Audience = ANYONE) -> tuple[list[str], list[str]]:
     """Plan one day-0 step; return the planned step ids and the drop codes."""
     step = Step("x", "private", Timing(0, time(10)), "x", audience=audience, exits=step_exits)
     cal = Calendar(sequences=(Sequence("s", "s", (step,), exits=seq_exits),))

@@ -9,6 +9,7 @@ from content.calendar import Audience, Calendar, MomentPost, Sequence, Step, Tim
 from jobs.planner import SHANGHAI, Enrollment, Ledger, Limits, plan
 
 NAMES = {"need_arises": "需求萌生", "onboarding": "上线使用"}
+NEED_ARISES = Audience(stages=("need_arises",))
 
 
 def sh(d: int, h: int = 9, mi: int = 5) -> datetime:
@@ -16,7 +17,7 @@ def sh(d: int, h: int = 9, mi: int = 5) -> datetime:
     return datetime(2026, 3, d, h, mi, tzinfo=SHANGHAI)
 
 
-def feed(day: int = 1, cycle: int = 3, at: time = time(9), audience: Audience = Audience(stages=("need_arises",)),
+def feed(day: int = 1, cycle: int = 3, at: time = time(9), audience: Audience = NEED_ARISES,
          executor: str = "owner") -> Calendar:
     """A sequence whose only step is a moment post on cycle day `day`, starting 1 March."""
     step = Step("m", "moment", Timing(day, at), "案例分享", audience=audience, executor=executor)

@@ -64,7 +64,8 @@ def worlds(draw: st.DrawFn) -> tuple[Calendar, list[Enrollment], Ledger, Limits]
 
 def within_caps(ledger: Ledger, limits: Limits, contact: int, day: date) -> bool:
     """Tell whether a contact's private counts on a day respect our cap and the platform's."""
-    used = ledger.count("private", contact, day) + (ledger.count("welcome", contact, day) if limits.welcome_counts else 0)
+    used = (ledger.count("private", contact, day)
+            + (ledger.count("welcome", contact, day) if limits.welcome_counts else 0))
     mode = limits.mass_send_cap
     return used <= limits.private_per_day and ledger.mass(contact, mode, day) <= cap_limit(mode, day)
 

@@ -111,7 +111,7 @@ def test_missed_adds_are_created_staged_and_tagged_without_a_welcome(sandbox, se
             assert "夜间对账" in change.reason
         assert set(session.execute(select(OutboxAction.kind)).scalars()) == {"sync_tags"}
     assert run_held(services) == ["done"] * 3
-    for ext, (key, userid, stage) in missed.items():
+    for ext, (_key, userid, stage) in missed.items():
         assert stage_tags_on(state, ext, userid) == {JOURNEY.stage(stage).name}
         assert state.welcome_messages_for(ext) == []
     webinar = next(ext for ext, m in missed.items() if m[0] == "webinar_0302")
@@ -126,7 +126,8 @@ def test_an_add_event_processed_after_reconciliation_still_welcomes_inside_its_w
     assert reconcile_contacts(services).relations_added == 1
     run_held(services)
     with services.sessions() as session:
-        event_id, _ = inbox.store_event(session.connection(), Envelope(delivery.xml, parse_flat_xml(delivery.xml.encode())))
+        event_id, _ = inbox.store_event(session.connection(),
+                                        Envelope(delivery.xml, parse_flat_xml(delivery.xml.encode())))
         session.commit()
     assert run_event(services, event_id)
     assert len(state.welcome_messages_for(ext)) == 1

@@ -107,7 +107,8 @@ def test_without_a_manager_the_staff_member_is_told(world):
     assert escalate_unconfirmed(world.services, MONDAY_9 + timedelta(hours=7)) == 1
     world.drain()
     [message] = world.state.app_messages_for("manager_li")
-    assert message["text"]["content"] == "您有 1 个群发任务已 7 小时未确认（季度复盘），涉及 2 位客户，请在企业微信中确认发送。"
+    assert message["text"]["content"] == ("您有 1 个群发任务已 7 小时未确认（季度复盘），涉及 2 位客户，"
+                                          "请在企业微信中确认发送。")
 
 
 def test_no_escalation_in_quiet_hours(world):

@@ -110,7 +110,7 @@ def test_staff_are_chunked_by_100_and_by_their_known_relations():
 @given(st.lists(st.integers(0, 50), max_size=60), st.integers(1, 7), st.integers(1, 80))
 def test_chunks_keep_order_and_respect_both_budgets(loads, max_users, max_relations):
     userids = [f"u{i}" for i in range(len(loads))]
-    counts = dict(zip(userids, loads))
+    counts = dict(zip(userids, loads, strict=True))
     chunks = chunk_userids(userids, counts, max_users, max_relations)
     assert [u for chunk in chunks for u in chunk] == userids
     for chunk in chunks:

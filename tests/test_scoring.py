@@ -27,14 +27,15 @@ def test_decay_table(weight, age, half_life, expected):
 
 
 def test_decay_needs_a_positive_half_life():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="half_life_days must be positive"):
         decayed(10, 1, 0)
 
 
 @pytest.mark.parametrize(("events", "value", "reasons"), [
     ([], 0, ()),
     ([ev("intent_pricing", 0, 40, "询价")], 40, ("询价 +40",)),
-    ([ev("intent_pricing", 14, 40, "询价"), ev("link_open_quote", 0, 15, "查看报价单")], 35, ("询价 +20", "查看报价单 +15")),
+    ([ev("intent_pricing", 14, 40, "询价"), ev("link_open_quote", 0, 15, "查看报价单")], 35,
+     ("询价 +20", "查看报价单 +15")),
     ([ev("reply", 0, 5, "回复消息"), ev("reply", 0, 5, "回复消息"), ev("moment_like", 0, 2, "朋友圈点赞")], 12,
      ("回复消息 +10", "朋友圈点赞 +2")),
     ([ev("stage", 70, 10, "处于「选择产品」阶段"), ev("channel", 70, 5, "来自渠道 x")], 15,
@@ -94,7 +95,8 @@ def test_decay_is_monotone_and_score_never_negative(events, later_days, half_lif
         assert later <= now_score + 1e-6
 
 
-@given(st.floats(min_value=0, max_value=500, allow_nan=False), st.sampled_from(["new", "mql", "sql", "customer", "lost"]))
+@given(st.floats(min_value=0, max_value=500, allow_nan=False),
+       st.sampled_from(["new", "mql", "sql", "customer", "lost"]))
 def test_classify_never_lowers(value, current):
     ladder = ["new", "mql", "sql"]
     target = classify_lead(value, (40, 80), current)

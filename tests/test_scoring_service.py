@@ -30,7 +30,8 @@ def test_events_raise_the_score_to_mql_then_sql_and_a_hot_lead(services):
         assert contact.score == 60
         changes = record_score_event(session, contact, "intent_demo", None, None, NOW + timedelta(hours=1),
                                      journey=JOURNEY)
-        assert [(c.axis, c.from_value, c.to_value, c.rule_id) for c in changes] == [("lead_status", "mql", "sql", "lead_score")]
+        assert [(c.axis, c.from_value, c.to_value, c.rule_id) for c in changes] == [
+            ("lead_status", "mql", "sql", "lead_score")]
         assert changes[0].reason.startswith("线索分 90（阈值 80）：询价 +40，咨询演示 +30，查看报价单 +15，回复消息 +5")
         assert contact.nurture_stopped == "hot_lead"
         timeline = session.execute(select(Activity).where(Activity.contact_id == contact.id)).scalars().all()
@@ -39,7 +40,8 @@ def test_events_raise_the_score_to_mql_then_sql_and_a_hot_lead(services):
         assert timeline[0].detail["score"] == 89.88
         session.commit()
         stored = session.execute(select(ScoreEventRow).order_by(ScoreEventRow.id)).scalars().all()
-        assert [(r.kind, r.weight, r.detail["label"]) for r in stored][:2] == [("reply", 5, "回复消息"), ("intent_pricing", 40, "询价")]
+        assert [(r.kind, r.weight, r.detail["label"]) for r in stored][:2] == [
+            ("reply", 5, "回复消息"), ("intent_pricing", 40, "询价")]
         assert stored[1].detail["message_id"] == 7
 
 
@@ -47,7 +49,8 @@ def test_a_repeated_event_id_is_scored_once(services):
     with services.sessions() as session:
         contact, _ = get_or_create_contact(session, "wmScore2", "need_arises")
         record_score_event(session, contact, "intent_purchase", None, None, NOW, event_id=9, journey=JOURNEY)
-        assert record_score_event(session, contact, "intent_purchase", None, None, NOW, event_id=9, journey=JOURNEY) == []
+        assert record_score_event(session, contact, "intent_purchase", None, None, NOW, event_id=9,
+                                  journey=JOURNEY) == []
         assert contact.score == 50
         assert len(session.execute(select(ScoreEventRow)).scalars().all()) == 1
 
@@ -79,7 +82,8 @@ def test_status_never_drops_and_customers_stay(services):
         assert refresh_score(session, other, NOW + timedelta(days=200), journey=JOURNEY) == []
         assert other.lead_status == "sql"
         assert other.score < 1
-        assert session.execute(select(StageChange).where(StageChange.contact_id == other.id)).scalars().all()[-1].to_value == "sql"
+        assert session.execute(select(StageChange)
+                               .where(StageChange.contact_id == other.id)).scalars().all()[-1].to_value == "sql"
 
 
 def test_stage_and_channel_bonus_count_in_full(services):

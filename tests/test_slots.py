@@ -70,14 +70,15 @@ def test_unaligned_last_slot_still_yields_aligned_slots():
 
 
 def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cap must be at least 1 and interval positive"):
         due_slots(None, at(9, 0), EVERY, cap=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cap must be at least 1 and interval positive"):
         due_slots(None, at(9, 0), timedelta(0))
 
 
 def test_schedule_table_follows_the_settings():
-    table = {job.name: job for job in schedule_table(Settings(_env_file=None, sweep_interval_seconds=5, nightly_at="03:15"))}
+    table = {job.name: job
+             for job in schedule_table(Settings(_env_file=None, sweep_interval_seconds=5, nightly_at="03:15"))}
     assert table["sweep_inbox"].interval == timedelta(seconds=5)
     assert not table["sweep_inbox"].nightly
     assert table["nightly_reconcile"].target == "jobs.reconcile.reconcile_job"

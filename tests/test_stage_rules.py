@@ -212,7 +212,8 @@ def test_customers_stay_customers(tmp_path: Path) -> None:
 
 
 def test_reason_without_a_link_kind_still_names_the_trigger(tmp_path: Path) -> None:
-    journey = inline(tmp_path, "  - {id: any, on: link_clicked, from: [first], to: second, reason: '点击了{link_kind}'}")
+    journey = inline(tmp_path,
+                     "  - {id: any, on: link_clicked, from: [first], to: second, reason: '点击了{link_kind}'}")
     assert evaluate(contact("first"), [sig("link_clicked")], journey, NOW).reason == "点击了链接"
     assert evaluate(contact("first"), [sig("link_clicked", "blog")], journey, NOW).reason == "点击了blog"
 

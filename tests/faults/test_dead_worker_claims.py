@@ -31,7 +31,8 @@ def started_in_rq(services, queue: str, func, item_id: int, job_id: str) -> None
 
 def test_an_action_claimed_by_a_dead_worker_is_retaken_once_per_abandoned_attempt(services, redis):
     with services.sessions() as session:
-        [(action_id, queue)] = outbox.store_actions(session, [Action("fetch_contact", "dead:1", {"external_userid": "wm1"})])
+        [(action_id, queue)] = outbox.store_actions(session, [Action("fetch_contact", "dead:1",
+                                                                     {"external_userid": "wm1"})])
         session.commit()
         assert outbox.claim(session, action_id, stale_after=120, now=utcnow() - LONG_AGO) is not None
     started_in_rq(services, queue, execute_action, action_id, f"act-{action_id}")
@@ -43,7 +44,8 @@ def test_an_action_claimed_by_a_dead_worker_is_retaken_once_per_abandoned_attemp
 
 def test_a_pending_action_whose_job_is_still_queued_is_left_alone(services, redis):
     with services.sessions() as session:
-        [(action_id, queue)] = outbox.store_actions(session, [Action("fetch_contact", "dead:2", {"external_userid": "wm2"})])
+        [(action_id, queue)] = outbox.store_actions(session, [Action("fetch_contact", "dead:2",
+                                                                     {"external_userid": "wm2"})])
         session.commit()
     services.queues.enqueue(queue, execute_action, action_id, job_id=f"act-{action_id}")
     assert sweep_outbox(services, pending_after=0) == 0

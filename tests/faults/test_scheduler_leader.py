@@ -85,7 +85,8 @@ def test_standby_takes_over_from_a_killed_or_frozen_leader_and_no_slot_is_planne
     assert kill_takeover <= TTL + 5
     assert freeze_takeover <= TTL + 5
     slots = [as_utc(run.due_at) for run in runs]
-    assert all(later - earlier == SWEEP for earlier, later in zip(slots, slots[1:])), slots  # none lost, none twice
+    # none lost, none twice
+    assert all(later - earlier == SWEEP for earlier, later in zip(slots, slots[1:], strict=False)), slots
     assert {run.epoch for run in runs} == {first_epoch, second_epoch, third_epoch}
     assert all(as_utc(run.planned_at) < killed_at for run in runs if run.epoch == first_epoch)
     assert not [run for run in runs if run.epoch == second_epoch and as_utc(run.planned_at) >= frozen_at]

@@ -65,7 +65,8 @@ def create_actions(system: System, recipients: list[str]) -> list[int]:
     """Store one mass send and one Moments post in the outbox and queue them (as the nurture planner does)."""
     actions = [
         Action("mass_send", "fault:wecom:mass", {"sender": "zhangsan", "recipients": recipients,
-                                                 "text": "本周直播：私域运营的三个误区，欢迎预约。", "attachments": []}),
+                                                 "text": "本周直播：私域运营的三个误区，欢迎预约。",
+                                                 "attachments": []}),
         Action("moment", "fault:wecom:moment", {"text": "客户案例｜一家 SaaS 公司如何把线索转化率提升 30%。",
                                                 "attachments": [], "senders": ["lisi"], "tags": []}),
     ]
@@ -114,7 +115,7 @@ def test_sustained_wecom_errors_back_off_create_no_duplicate_and_recover(fault_s
                     if c["path"] in paths and c["at"] - t0 < PERIOD]
         times = [t for t, _, _ in timeline]
         assert 2 <= len(times) <= PERIOD, timeline
-        assert min(b - a for a, b in zip(times, times[1:])) >= 0.2, timeline
+        assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.2, timeline
     errors = Counter(call["errcode"] for call in state.calls if call["path"] in CREATES + LOOKUPS)
     assert errors[-1]
     assert errors[45009]

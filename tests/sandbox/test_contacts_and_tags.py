@@ -50,7 +50,8 @@ def test_unknown_ids_and_limits(sandbox, api):
     assert api.get("externalcontact/list", userid="ghost")["errcode"] == 40003
     too_many = {"userid_list": ["zhangsan"] * 101}
     assert api.post("externalcontact/batch/get_by_user", too_many)["errcode"] == 40058
-    assert api.post("externalcontact/batch/get_by_user", {"userid_list": ["zhangsan"], "limit": 101})["errcode"] == 40058
+    assert api.post("externalcontact/batch/get_by_user",
+                    {"userid_list": ["zhangsan"], "limit": 101})["errcode"] == 40058
 
 
 def test_corp_tags_and_mark_tag(sandbox, api):
@@ -104,7 +105,8 @@ def test_welcome_code_works_once_within_its_window(sandbox, api):
     assert api.post("externalcontact/send_welcome_msg", body)["errcode"] == 41051
     late = state.add_prospect("lisi")
     state.clock.advance(20.5)
-    assert api.post("externalcontact/send_welcome_msg", {**body, "welcome_code": late["welcome_code"]})["errcode"] == 41050
+    assert api.post("externalcontact/send_welcome_msg",
+                    {**body, "welcome_code": late["welcome_code"]})["errcode"] == 41050
     assert api.post("externalcontact/send_welcome_msg", {**body, "welcome_code": "made-up"})["errcode"] == 41050
     assert api.post("externalcontact/send_welcome_msg", {"text": {"content": "x"}})["errcode"] == 41049
     fresh = state.add_prospect("lisi")

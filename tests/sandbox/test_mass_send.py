@@ -67,7 +67,8 @@ def test_per_week_cap_allows_seven(start_sandbox):
     ext = state.add_prospect("lisi")["external_userid"]
     statuses = []
     for _ in range(8):
-        msgid = state.add_msg_template({"sender": "lisi", "external_userid": [ext], "text": {"content": "周报"}})["msgid"]
+        msgid = state.add_msg_template({"sender": "lisi", "external_userid": [ext],
+                                        "text": {"content": "周报"}})["msgid"]
         state.confirm_mass_task(msgid, "lisi")
         statuses.append(state.mass_tasks[msgid].recipients[("lisi", ext)]["status"])
         state.clock.advance(3600)
@@ -80,7 +81,8 @@ def test_without_sender_the_last_chatting_staff_executes(sandbox, api):
     state.add_prospect("lisi", external_userid=ext)
     state.record_message(ext, "zhangsan", "你好")
     created = api.post("externalcontact/add_msg_template", {"external_userid": [ext], "text": {"content": "hi"}})
-    assert api.post("externalcontact/get_groupmsg_task", {"msgid": created["msgid"]})["task_list"][0]["userid"] == "zhangsan"
+    assert api.post("externalcontact/get_groupmsg_task",
+                    {"msgid": created["msgid"]})["task_list"][0]["userid"] == "zhangsan"
 
 
 def test_list_v2_finds_a_task_after_an_ambiguous_failure(sandbox, api):

@@ -8,7 +8,8 @@ from tests.sandbox.conftest import CORP_ID, Api
 
 def test_gettoken_rejects_bad_corpid_and_secret(sandbox):
     url = sandbox.api_base + "gettoken"
-    assert requests.get(url, params={"corpid": "wrong", "corpsecret": "sandbox-contact-secret"}).json()["errcode"] == 40013
+    assert requests.get(url, params={"corpid": "wrong",
+                                     "corpsecret": "sandbox-contact-secret"}).json()["errcode"] == 40013
     assert requests.get(url, params={"corpid": CORP_ID, "corpsecret": "nope"}).json()["errcode"] == 40001
     ok = requests.get(url, params={"corpid": CORP_ID, "corpsecret": "sandbox-app-secret"}).json()
     assert ok["errcode"] == 0
@@ -76,7 +77,8 @@ def test_app_messages_over_member_limits_are_dropped_silently(sandbox, api):
 def test_app_message_validation(sandbox, api):
     base = {"touser": "lisi", "agentid": 1000002}
     assert api.post("message/send", {**base, "msgtype": "voice", "voice": {}})["errcode"] == 40008
-    assert api.post("message/send", {**base, "agentid": 1, "msgtype": "text", "text": {"content": "x"}})["errcode"] == 40056
+    assert api.post("message/send", {**base, "agentid": 1, "msgtype": "text",
+                                      "text": {"content": "x"}})["errcode"] == 40056
     assert api.post("message/send", {**base, "touser": "ghost", "msgtype": "text",
                                       "text": {"content": "x"}})["errcode"] == 81013
     card = {"title": "热线索", "description": "王先生询价", "url": "https://example.com"}
