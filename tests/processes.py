@@ -31,3 +31,14 @@ def wait_until(condition, timeout: float, step: float = 0.05) -> bool:
             return True
         pause.wait(step)
     return condition()
+
+
+def wait_exit(proc: subprocess.Popen, timeout: float) -> int:
+    """Wait for `proc` to exit and return its code; raise TimeoutExpired past `timeout`.
+
+    Polls through `wait_until` rather than `Popen.wait(timeout)`, whose sleep libfaketime breaks (EINVAL), so the
+    tests that stop processes also run with the clock moved by `faketime`.
+    """
+    if not wait_until(lambda: proc.poll() is not None, timeout):
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return proc.returncode

@@ -20,7 +20,7 @@ from jobs.leader import LeaderLock
 from jobs.outbox_sweeper import sweep_outbox
 from jobs.scheduler import Ticker, lead
 from jobs.ticks import claim_slot, run_slot, schedule_table, unstarted_runs
-from tests.processes import clean_env, run, wait_until
+from tests.processes import clean_env, run, wait_exit, wait_until
 from tests.scheduling import ticker
 from tests.settings import make_settings
 
@@ -184,7 +184,7 @@ def test_standby_takes_over_within_the_ttl_and_no_slot_is_planned_twice(tmp_path
         standby = next(pid for pid in by_pid if pid != first)
         assert wait_until(lambda: leader_pid(redis) == standby, timeout=TTL + SLACK), logs(tmp_path)
         assert time.monotonic() - killed_at <= TTL + SLACK
-        assert by_pid[first].wait(10) == -signal.SIGKILL
+        assert wait_exit(by_pid[first], 10) == -signal.SIGKILL
 
         second_epoch = int(redis.get("scrm:scheduler:leader").decode().split(":")[0])
         assert second_epoch > first_epoch
@@ -193,7 +193,7 @@ def test_standby_takes_over_within_the_ttl_and_no_slot_is_planned_twice(tmp_path
         for proc, log in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-                proc.wait(15)
+                wait_exit(proc, 15)
             log.close()
     with sessions() as session:
         doubles = session.execute(

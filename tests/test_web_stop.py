@@ -22,6 +22,7 @@ from app.settings import Settings
 from bench.callback import CORP, KEY, TOKEN, signed_events
 from bench.harness import ROOT, closed_loop, wait_for_port
 from jobs.sweeper import sweep_inbox
+from tests.processes import wait_exit
 
 BURST = 2000
 
@@ -41,7 +42,7 @@ def test_gunicorn_stops_within_seconds_after_a_burst_and_the_sweep_finishes_the_
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "DATABASE_URL", "WECOM_"))}
     env.update(DATABASE_URL=url, WECOM_CORP_ID=CORP, WECOM_TOKEN=TOKEN, WECOM_AES_KEY=KEY,
                WECOM_API_BASE=sb.api_base, LOG_LEVEL="WARNING")
-    subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True, timeout=60)
+    subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True)
     port = free_port()
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
                            cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -51,12 +52,12 @@ def test_gunicorn_stops_within_seconds_after_a_burst_and_the_sweep_finishes_the_
         assert refused == 0
         web.send_signal(signal.SIGTERM)
         asked = time.monotonic()
-        code = web.wait(timeout=60)
+        code = wait_exit(web, 60)
         stopped_in = time.monotonic() - asked
     finally:
         with contextlib.suppress(ProcessLookupError):  # gunicorn's workers too, whatever happened above
             os.killpg(web.pid, signal.SIGKILL)
-        web.wait(timeout=30)
+        wait_exit(web, 30)
     assert code == 0
     assert stopped_in < 10, f"gunicorn took {stopped_in:.1f} s to stop (its graceful timeout is 30 s)"
 
