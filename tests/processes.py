@@ -18,8 +18,12 @@ def clean_env(**env: str) -> dict[str, str]:
 
 
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    """Run `scrm ARGS` in `cwd` with only the given settings; capture its output."""
-    return subprocess.run(SCRM + args, cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=300)
+    """Run `scrm ARGS` in `cwd` with only the given settings; capture its output.
+
+    No timeout of its own: pytest-timeout bounds every test, and `communicate(timeout)` sleeps in a way libfaketime
+    breaks (EINVAL).
+    """
+    return subprocess.run(SCRM + args, cwd=cwd, env=clean_env(**env), capture_output=True, text=True)
 
 
 def wait_until(condition, timeout: float, step: float = 0.05) -> bool:
