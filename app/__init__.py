@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def create_app(*args, **kwargs):
-    """Build the Flask app; see app.factory.create_app."""
-    from app.factory import create_app as factory
+    """Build the Flask app; see app.web.factory.create_app."""
+    from app.web.factory import create_app as factory
 
     return factory(*args, **kwargs)

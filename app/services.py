@@ -8,12 +8,12 @@ from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.content_store import ContentStore
-from app.db import make_engine, make_sessions
 from app.settings import Settings
+from app.store.content_cache import ContentStore
+from app.store.db import make_engine, make_sessions
 from app.wecom.crypto import CallbackCrypto
+from jobs.pipeline.relay import EnqueueRelay
 from jobs.queues import InlineQueues, Queues, RedisQueues
-from jobs.relay import EnqueueRelay
 
 
 @dataclass
@@ -67,7 +67,7 @@ _current: Services | None = None
 def build_services(settings: Settings, durable_commits: bool = True) -> Services:
     """Create the engine, queues and crypto described by the settings (see `make_engine` for durable_commits)."""
     from app.secrets.resolve import secure_settings
-    from jobs.events import enqueue_events
+    from jobs.pipeline.events import enqueue_events
 
     engine = make_engine(settings.database_url, durable_commits)
     settings = secure_settings(settings, engine)

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from app.models import ArchivedMessage, Contact, InboxEvent, LeadAlert, OutboxAction  # noqa: E402
-from app.models.base import as_utc  # noqa: E402
+from app.store.models import ArchivedMessage, Contact, InboxEvent, LeadAlert, OutboxAction  # noqa: E402
+from app.store.models.base import as_utc  # noqa: E402
 from app.wecom.gateway import Gateway  # noqa: E402
 from bench.harness import percentile  # noqa: E402
 from bench.system import System, bench_database, running_system  # noqa: E402

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from redis import Redis  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from app.db import make_engine, upgrade  # noqa: E402
+from app.store.db import make_engine, upgrade  # noqa: E402
 from app.wecom.crypto import CallbackCrypto  # noqa: E402
 from app.wecom.envelope import seal_envelope  # noqa: E402
 from bench.harness import closed_loop, gunicorn, open_loop, summary_ms  # noqa: E402

@@ -26,7 +26,7 @@ from rq import Worker  # noqa: E402
 from rq.suspension import resume, suspend  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from app.models import InboxEvent, OutboxAction  # noqa: E402
+from app.store.models import InboxEvent, OutboxAction  # noqa: E402
 from bench.system import System, bench_database, cpu_seconds, running_system, service_pids  # noqa: E402
 from jobs.queues import QUEUE_NAMES  # noqa: E402
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from app.ports import free_port
+from demo.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

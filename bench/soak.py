@@ -42,13 +42,13 @@ from redis import Redis  # noqa: E402
 from rq.registry import FailedJobRegistry  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from app.content_versions import store_version  # noqa: E402
-from app.demo_report import welcome_latencies  # noqa: E402
-from app.models import Contact, InboxEvent, OutboxAction, ScheduleRun  # noqa: E402
+from app.store.content_versions import store_version  # noqa: E402
+from app.store.models import Contact, InboxEvent, OutboxAction, ScheduleRun  # noqa: E402
 from app.wecom.crypto import CallbackCrypto  # noqa: E402
 from app.wecom.envelope import seal_envelope  # noqa: E402
 from bench.harness import closed_loop, descendants, gunicorn, open_loop, percentile, rss_bytes  # noqa: E402
 from bench.system import System, bench_database, cpu_seconds, running_system, service_pids  # noqa: E402
+from demo.report import welcome_latencies  # noqa: E402
 from jobs.queues import QUEUE_NAMES  # noqa: E402
 
 STAFF = tuple(f"sales{i:02d}" for i in range(10))

@@ -17,12 +17,12 @@ import requests
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from app.db import make_engine, upgrade
-from app.ports import free_port
-from app.sandbox import SandboxConfig, SandboxServer
 from app.services import Services, build_services
 from app.settings import Settings
+from app.store.db import make_engine, upgrade
 from bench.harness import ROOT, gunicorn
+from demo.ports import free_port
+from sandbox import SandboxConfig, SandboxServer
 
 
 @dataclass

@@ -18,11 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from app.demo_report import welcome_latencies  # noqa: E402
-from app.models import InboxEvent, OutboxAction  # noqa: E402
+from app.store.models import InboxEvent, OutboxAction  # noqa: E402
 from app.wecom.gateway import Gateway  # noqa: E402
 from bench.harness import percentile  # noqa: E402
 from bench.system import bench_database, running_system  # noqa: E402
+from demo.report import welcome_latencies  # noqa: E402
 from tests.test_e2e_contacts import add_prospects, settled  # noqa: E402
 
 WINDOW = 20.0

@@ -1,7 +1,7 @@
 """Bots react to events. Routers and archive hooks are listed here by hand: no scanning."""
 from __future__ import annotations
 
-from app.archive.hooks import NEW_MESSAGE_HOOKS
+from app.wecom.archive.hooks import NEW_MESSAGE_HOOKS
 from bots import archive, contacts, inquiry, tags
 from bots.context import BotContext
 from bots.router import Router

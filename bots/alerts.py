@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Contact, Delivery, LeadAlert, utcnow
-from app.models.base import as_utc
+from app.store.models import Contact, Delivery, LeadAlert, utcnow
+from app.store.models.base import as_utc
 from bots.effects import Action
 
 FAST = "welcome"  # the fast lane every worker serves first

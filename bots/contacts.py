@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from app import contacts as store
-from app.models.base import as_utc
+from app.store import contacts as store
+from app.store.models.base import as_utc
 from app.wecom.events import ContactAdded, ContactDeleted, ContactEdited, ContactEvent, TransferFailed
 from bots import effects
 from bots.context import BotContext

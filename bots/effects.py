@@ -35,7 +35,7 @@ def fetch_contact(external_userid: str, contact_id: int, reason_key: str) -> Act
 
 def sync_tags(follow_id: int, contact_id: int, reason_key: str, add_names: list[list[str]] | None = None) -> Action:
     """Make the relation carry the contact's current stage tag (and add [group, name] tags) in one mark_tag; an
-    event's tag syncs run right after it on its own worker (jobs.actions.runs_here), others on `wecom`."""
+    event's tag syncs run right after it on its own worker (jobs.pipeline.actions.runs_here), others on `wecom`."""
     return Action(
         "sync_tags", f"tags:{follow_id}:{reason_key}", {"follow_id": follow_id, "add": add_names or []},
         contact_id=contact_id,

@@ -5,11 +5,11 @@ import logging
 
 from sqlalchemy import select
 
-import app.scoring as scoring
-from app import outbox
-from app.contacts import active_follows, add_activity, change_axis, get_or_create_contact
-from app.models import ArchivedMessage, Contact, utcnow
-from app.models.base import as_utc
+import app.store.lead_scores as scoring
+from app.store import outbox
+from app.store.contacts import active_follows, add_activity, change_axis, get_or_create_contact
+from app.store.models import ArchivedMessage, Contact, utcnow
+from app.store.models.base import as_utc
 from bots import effects
 from bots.alerts import raise_alert
 from bots.intents import classify
@@ -22,8 +22,8 @@ OPT_OUT_TAG = ["客户状态", "勿扰"]
 
 def on_messages(services, message_ids: list[int]) -> None:
     """Archive hook: handle newly stored prospect messages, then carry out their alerts and tag syncs right here,
-    alerts first, as an event's worker does (jobs.actions.run_fast_actions): no queueing behind a backlog."""
-    from jobs.actions import run_fast_actions, runs_here
+    alerts first, as an event's worker does (jobs.pipeline.actions.run_fast_actions): no queueing behind a backlog."""
+    from jobs.pipeline.actions import run_fast_actions, runs_here
 
     with services.sessions() as session:
         rows = session.execute(select(ArchivedMessage).where(ArchivedMessage.id.in_(message_ids),

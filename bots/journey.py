@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.contacts import active_follows, change_axis
-from app.models import Contact, StageChange
-from app.models.base import as_utc
+from app.store.contacts import active_follows, change_axis
+from app.store.models import Contact, StageChange
+from app.store.models.base import as_utc
 from bots import effects
 from bots.effects import Action
 from bots.stage_rules import ContactSnapshot, Signal, evaluate

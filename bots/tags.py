@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from app.models import Tag
+from app.store.models import Tag
 from app.wecom.events import ExternalTagChanged
 from bots import effects
 from bots.context import BotContext

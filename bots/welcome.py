@@ -1,14 +1,14 @@
 """The welcome message for a new contact: the channel's text, due 2 s inside WeCom's 20-second window.
 
 Add events that carry a welcome code are processed on the `welcome` queue, which every worker serves first, and
-their welcome runs inline right after the event commits (jobs.actions.run_fast_actions): no queueing behind
+their welcome runs inline right after the event commits (jobs.pipeline.actions.run_fast_actions): no queueing behind
 slower work, never sent after the deadline, never twice (the outbox key is the code).
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from app.models.base import as_utc
+from app.store.models.base import as_utc
 from app.wecom.events import ContactAdded
 from bots import effects
 

@@ -14,7 +14,7 @@ from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from app.models.base import as_utc
+from app.store.models.base import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.metrics.actions import count_job_failure, count_killed_horse
 from app.services import build_services, current_services, install
 from app.settings import Settings
+from jobs.pipeline.inbox_sweeper import sweep_inbox
 from jobs.queues import QUEUE_NAMES, RedisQueues
-from jobs.sweeper import sweep_inbox
-from jobs.ticks import record_killed
+from jobs.schedule.ticks import record_killed
 
 log = logging.getLogger(__name__)
-FORKED_ENTRIES = frozenset({"jobs.ticks.run_isolated"})
+FORKED_ENTRIES = frozenset({"jobs.schedule.ticks.run_isolated"})
 
 
 class ScrmWorker(Worker):
@@ -87,7 +87,8 @@ def horse_killed(job: Job, retpid: int, ret_val: int, rusage) -> None:
 
 def run_worker(settings: Settings, queues: tuple[str, ...] | None = None, burst: bool = False) -> bool:
     """Serve the named queues (fast ones first); sweep stale inbox events first. Commits are not durable unless
-    WORKER_DURABLE_COMMITS (see `app.db.make_engine`): the callback endpoint's are, since WeCom's ack depends on them.
+    WORKER_DURABLE_COMMITS (see `app.store.db.make_engine`): the callback endpoint's are, since WeCom's ack depends
+    on them.
 
     rq quits when Redis vanishes under a busy worker: we then wait until Redis answers and serve again, so an
     outage needs no restart (the inbox keeps what arrives meanwhile; the sweep picks it up).

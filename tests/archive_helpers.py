@@ -5,10 +5,10 @@ import json
 
 from sqlalchemy import func, select
 
-from app.archive.store import cursor_of
-from app.models import ArchivedMessage
-from app.sandbox import SandboxServer
 from app.services import Services, build_services
+from app.store.archive import cursor_of
+from app.store.models import ArchivedMessage
+from sandbox import SandboxServer
 from tests.settings import make_settings
 
 

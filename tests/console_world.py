@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from app.archive.pull import pull_archive
-from app.console.users import create_user, issue_token
-from app.factory import create_app
-from app.models import Contact, LeadAlert
-from jobs.reconcile import reconcile_contacts
+from app.store.models import Contact, LeadAlert
+from app.web.console.users import create_user, issue_token
+from app.web.factory import create_app
+from jobs.periodic.reconcile import reconcile_contacts
+from jobs.pipeline.archive_pull import pull_archive
 from tests.world import World, start_world, stop_world
 
 PASSWORD = "console-test-pass"

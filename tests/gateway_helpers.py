@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.sandbox import SandboxServer
 from app.wecom.retry import RetryPolicy
+from sandbox import SandboxServer
 
 CORP_ID = "ww5andb0x0000001"
 SECRET = "sandbox-contact-secret"

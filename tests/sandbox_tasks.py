@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from app.models import Contact, Delivery, OutboxAction
+from app.store.models import Contact, Delivery, OutboxAction
 from tests.world import World
 
 STAFF = ("zhangsan", "lisi", "wangwu", "zhaoliu", "sunqi", "manager_li")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from redis import Redis
 
 from app.services import Services
-from jobs.leader import LeaderLock
-from jobs.scheduler import Ticker
-from jobs.ticks import schedule_table
+from jobs.schedule.leader import LeaderLock
+from jobs.schedule.scheduler import Ticker
+from jobs.schedule.ticks import schedule_table
 
 
 def ticker(services: Services, redis: Redis, ttl: int = 5) -> Ticker:

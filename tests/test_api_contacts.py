@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.demo_report import stage_tag_counts
-from app.models import Contact, Tag
+from app.store.models import Contact, Tag
+from demo.report import stage_tag_counts
 from tests.settings import ADMIN_TOKEN
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

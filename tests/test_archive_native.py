@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.archive import native_reader as native
-from app.archive.keys import ArchiveKeys
-from app.archive.native_reader import NativeArchiveReader, NativeSdkUnavailable, Slice, load_library
-from app.archive.pull import build_reader
-from app.sandbox import SandboxConfig, SandboxServer
+from app.wecom.archive import native_reader as native
+from app.wecom.archive.keys import ArchiveKeys
+from app.wecom.archive.native_reader import NativeArchiveReader, NativeSdkUnavailable, Slice, load_library
+from jobs.pipeline.archive_pull import build_reader
+from sandbox import SandboxConfig, SandboxServer
 from tests.settings import make_settings
 
 SLICE_P = ctypes.POINTER(Slice)

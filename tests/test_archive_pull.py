@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from app.archive import store
-from app.archive.hooks import NEW_MESSAGE_HOOKS
-from app.archive.pull import pull_archive, pull_archive_job
-from app.models import ArchiveCursor, ArchivedMessage, OutboxAction
-from app.sandbox import SandboxConfig, SandboxServer
 from app.services import install
+from app.store import archive as store
+from app.store.models import ArchiveCursor, ArchivedMessage, OutboxAction
+from app.wecom.archive.hooks import NEW_MESSAGE_HOOKS
+from jobs.pipeline.archive_pull import pull_archive, pull_archive_job
+from sandbox import SandboxConfig, SandboxServer
 from tests.archive_helpers import archive_services, chat, cursor, seqs, stored
 from tests.callbacks import post_event, sample_xml
 
@@ -148,7 +148,7 @@ def test_lag_over_four_days_is_alerted(sandbox, services, caplog):
     chat(state, 3)
     state.advance(4 * 86400 + 3600)
     now = datetime.fromtimestamp(state.clock.now(), timezone.utc)
-    with caplog.at_level(logging.WARNING, logger="app.archive.pull"):
+    with caplog.at_level(logging.WARNING, logger="jobs.pipeline.archive_pull"):
         report = pull_archive(services, now=now)
     assert report.lag_alerts == 1
     assert report.lag_seconds > 4 * 86400

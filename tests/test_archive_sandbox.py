@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from app.archive.keys import ArchiveKeys
-from app.archive.pull import build_reader, pull_archive
-from app.archive.reader import UnknownKeyVersion
-from app.archive.sandbox_reader import SandboxArchiveReader
-from app.sandbox import SandboxConfig, SandboxServer
+from app.wecom.archive.keys import ArchiveKeys
+from app.wecom.archive.reader import UnknownKeyVersion
+from app.wecom.archive.sandbox_reader import SandboxArchiveReader
+from jobs.pipeline.archive_pull import build_reader, pull_archive
+from sandbox import SandboxConfig, SandboxServer
 from tests.archive_helpers import archive_services, chat, cursor, seqs
 from tests.settings import make_settings
 

@@ -9,10 +9,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.factory import create_app
-from app.models import InboxEvent
-from app.request_guards import UPLOAD_ENDPOINTS, body_limit
 from app.services import build_services
+from app.store.models import InboxEvent
+from app.web.factory import create_app
+from app.web.guards import UPLOAD_ENDPOINTS, body_limit
 from tests.settings import ADMIN_TOKEN, make_settings
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from app.models import InboxEvent
-from jobs.events import EVENT_QUEUES
+from app.store.models import InboxEvent
+from jobs.pipeline.events import EVENT_QUEUES
 from tests.callbacks import post_event, sample_xml
 from tests.settings import ADMIN_TOKEN
 

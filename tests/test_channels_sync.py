@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.content_store import ContentStore
-from app.models import Channel
-from app.sandbox import SandboxConfig, SandboxServer
 from app.services import build_services
-from jobs.channels import sync_channels
+from app.store.content_cache import ContentStore
+from app.store.models import Channel
+from jobs.periodic.channels import sync_channels
+from sandbox import SandboxConfig, SandboxServer
 from tests.processes import run
 from tests.settings import make_settings
 

@@ -5,7 +5,7 @@ import subprocess
 
 from sqlalchemy import inspect
 
-from app.db import make_engine
+from app.store.db import make_engine
 from tests.processes import SCRM, clean_env, run
 
 
@@ -35,10 +35,10 @@ def test_worker_refuses_to_start_without_redis(tmp_path):
 def test_serve_migrates_sqlite_and_accepts_callbacks(tmp_path, vectors):
     import requests
 
-    from app.ports import free_port
     from app.wecom.crypto import CallbackCrypto
     from app.wecom.envelope import seal_envelope
     from bench.harness import wait_for_port
+    from demo.ports import free_port
     from tests.callbacks import sample_xml
 
     port = free_port()

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
-from jobs.confirmation import StaffConfirmation, confirmation_report, report_lines
+from app.cli.root import main
+from jobs.nurture.confirmation import StaffConfirmation, confirmation_report, report_lines
+from jobs.nurture.reminders import escalate_unconfirmed, remind_unconfirmed
+from jobs.nurture.results import poll_results
 from jobs.planner.model import SHANGHAI
-from jobs.reminders import escalate_unconfirmed, remind_unconfirmed
-from jobs.results import poll_results
 from tests.sandbox_tasks import STAFF, mass_task, moment_task, prospects
 
 START = datetime(2026, 3, 3, 10, 0, tzinfo=SHANGHAI)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import requests
 from sqlalchemy import select
 
-from app.factory import create_app
-from app.models import ApiToken, ConsoleUser, Contact, utcnow
+from app.store.models import ApiToken, ConsoleUser, Contact, utcnow
+from app.web.factory import create_app
 from tests.console_world import PASSWORD
 from tests.settings import ADMIN_TOKEN
 

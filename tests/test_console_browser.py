@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
-from app.models import LeadAlert
+from app.store.models import LeadAlert
 from tests.console_world import PASSWORD
 from tests.settings import FIXTURES
 

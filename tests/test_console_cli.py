@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from app.cli import main
-from app.console.users import user_for_token
-from app.db import make_engine, make_sessions
+from app.cli.root import main
+from app.store.db import make_engine, make_sessions
+from app.web.console.users import user_for_token
 
 
 def test_users_add_token_list_and_disable(database_url):

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.models import Activity, OutboxAction
+from app.store.models import Activity, OutboxAction
 
 STAFF = "zhangsan"
 

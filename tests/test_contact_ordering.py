@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.demo_report import stage_tag_counts
-from app.models import Contact, Follow, InboxEvent, OutboxAction
+from app.store.models import Contact, Follow, InboxEvent, OutboxAction
+from demo.report import stage_tag_counts
 
 STAFF, STATE = "zhangsan", "webinar_0302"
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.content_versions import store_version
+from app.store.content_versions import store_version
 from content.calendars import DEFAULT_CALENDAR
-from jobs.reconcile import reconcile_contacts
+from jobs.periodic.reconcile import reconcile_contacts
 from tests.processes import run
 from tests.settings import ADMIN_TOKEN
 

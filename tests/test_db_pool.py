@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, text
 
-import app.db as db
+import app.store.db as db
 
 
 def _backend_pid(engine) -> int:

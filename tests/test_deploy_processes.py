@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.ports import free_port
-from app.sandbox import SandboxConfig, SandboxServer
 from app.settings import SANDBOX_SECRET
+from demo.ports import free_port
+from sandbox import SandboxConfig, SandboxServer
 from tests.metrics_helpers import value
 from tests.processes import wait_until
 

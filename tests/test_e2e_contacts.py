@@ -8,9 +8,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.demo_report import stage_tag_counts, welcome_latencies
-from app.models import Contact, InboxEvent, OutboxAction
+from app.store.models import Contact, InboxEvent, OutboxAction
 from bench.system import running_system
+from demo.report import stage_tag_counts, welcome_latencies
 
 CHANNELS = [("webinar_0302", "zhangsan"), ("site_qr_pricing", "lisi"), ("expo_booth_a12", "wangwu")]
 EXPECTED_STAGE = {"webinar_0302": "need_arises", "site_qr_pricing": "deeper_understanding",

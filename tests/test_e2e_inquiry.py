@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Contact, LeadAlert
+from app.store.models import Contact, LeadAlert
 from bench.alerts import QUESTION, STAFF, ask_prices
 from bench.system import running_system
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.content_versions import store_version
-from app.models import Delivery, OutboxAction
+from app.store.content_versions import store_version
+from app.store.models import Delivery, OutboxAction
 from content.calendars import DEFAULT_CALENDAR
-from jobs.nurture import plan_nurture
+from jobs.nurture.sends import plan_nurture
+from jobs.periodic.reconcile import reconcile_contacts
 from jobs.planner import SHANGHAI
-from jobs.reconcile import reconcile_contacts
 
 STAFF = ("zhangsan", "lisi", "wangwu", "zhaoliu", "sunqi")
 CHANNELS = ("webinar_0302", "expo_booth_a12", "")

@@ -12,7 +12,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
-from app.models import InboxEvent
+from app.store.models import InboxEvent
 from app.wecom.crypto import CallbackCrypto, CryptoError, signature
 from app.wecom.envelope import CallbackRejected, Envelope, open_envelope, parse_flat_xml, seal_envelope, verify_url
 from app.wecom.events import Event, parse_event

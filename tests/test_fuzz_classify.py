@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from app.cli import main
+from app.cli.root import main
 from bots.intents import Decision, classify, load_intents
 from tests.fuzzing import FUZZ
 

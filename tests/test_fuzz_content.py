@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
 
-from app.content_versions import store_version
-from app.db import make_engine, upgrade
-from app.models import ContentVersion
+from app.store.content_versions import store_version
+from app.store.db import make_engine, upgrade
+from app.store.models import ContentVersion
 from bots.intents import DEFAULT_INTENTS, load_intents
 from content.calendars import DEFAULT_CALENDAR, load_calendar
 from content.channels import DEFAULT_CHANNELS, load_channels

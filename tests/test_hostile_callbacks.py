@@ -7,7 +7,7 @@ import pytest
 from rq import Queue
 from sqlalchemy import func, select
 
-from app.models import InboxEvent
+from app.store.models import InboxEvent
 from app.wecom.crypto import CallbackCrypto, signature
 from app.wecom.envelope import seal_envelope
 from jobs.queues import QUEUE_NAMES

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from rq.job import Job
 from sqlalchemy import select
 
-from app.models import Contact, Follow, OutboxAction, StageChange
-from jobs.inactivity import evaluate_inactivity
+from app.store.models import Contact, Follow, OutboxAction, StageChange
+from jobs.periodic.inactivity import evaluate_inactivity
 
 NOW = datetime(2026, 3, 2, 2, 30, tzinfo=timezone.utc)
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from rq import Queue
 from sqlalchemy import select
 
-from app.archive.pull import pull_archive
-from app.content_versions import store_version
-from app.models import Activity, Contact, Delivery, Follow, LeadAlert, OutboxAction
+from app.store.content_versions import store_version
+from app.store.models import Activity, Contact, Delivery, Follow, LeadAlert, OutboxAction
 from content.calendars import DEFAULT_CALENDAR
-from jobs.lead_escalation import escalate_unacked_leads
-from jobs.nurture import plan_nurture
+from jobs.nurture.sends import plan_nurture
+from jobs.periodic.lead_escalation import escalate_unacked_leads
+from jobs.pipeline.archive_pull import pull_archive
 from jobs.planner import SHANGHAI
 from jobs.queues import QUEUE_NAMES
 from tests.settings import ADMIN_TOKEN

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.content_store import ContentStore
+from app.store.content_cache import ContentStore
 from bots.intents import DEFAULT_INTENTS, classify, load_intents
 from content.errors import ContentError
 

@@ -13,12 +13,12 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select, update
 
 import bots
-from app.models import InboxEvent, utcnow
 from app.services import build_services
+from app.store.models import InboxEvent, utcnow
 from bots.router import Router
-from jobs.events import enqueue_events, run_event, run_events
+from jobs.pipeline.events import enqueue_events, run_event, run_events
+from jobs.pipeline.inbox_sweeper import sweep_inbox
 from jobs.queues import InlineQueues
-from jobs.sweeper import sweep_inbox
 from tests.callbacks import post_event, sample_xml
 from tests.settings import make_settings
 
@@ -57,7 +57,7 @@ def test_failing_job_is_retried_then_visibly_failed(client, services, vectors, r
 def _claim_and_die(database_url: str, event_id: int) -> None:
     """Child process: claim the event like a worker would, then get SIGKILLed mid-handler."""
     services = build_services(make_settings(database_url, None))
-    from app import inbox
+    from app.store import inbox
 
     with services.sessions() as session:
         assert inbox.claim(session, event_id, stale_after=300) is not None

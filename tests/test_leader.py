@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from jobs.leader import LeaderLock
+from jobs.schedule.leader import LeaderLock
 from tests.processes import wait_until
 
 

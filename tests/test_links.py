@@ -5,10 +5,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.contacts import get_or_create_contact
-from app.links import LinkContext, rewrite_links, track_action
-from app.models import Activity, Contact, LinkOpen, ScoreEventRow, StageChange, TrackedLink
-from app.scoring import scoring_config
+from app.store.contacts import get_or_create_contact
+from app.store.lead_scores import scoring_config
+from app.store.links import LinkContext, rewrite_links, track_action
+from app.store.models import Activity, Contact, LinkOpen, ScoreEventRow, StageChange, TrackedLink
 from bots.effects import Action
 
 BASE = "https://scrm.example.cn"

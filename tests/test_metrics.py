@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from rq import Queue
 
-from app.factory import create_app
-from app.models import OutboxAction
-from app.outbox import store_actions
+from app.store.models import OutboxAction
+from app.store.outbox import store_actions
+from app.web.factory import create_app
 from bots.effects import Action
 from jobs.worker import run_worker
 from tests.callbacks import post_event, sample_xml
@@ -100,7 +100,7 @@ def test_api_errors_are_counted_by_endpoint_and_error(world):
         [(action_id, _)] = store_actions(session, [Action("fetch_contact", "metrics-unknown", {
             "external_userid": "wmUNKNOWN"}, queue="wecom")])
         session.commit()
-    from jobs.actions import run_action
+    from jobs.pipeline.actions import run_action
 
     assert run_action(world.services, action_id) == "failed"
     after = scrape(world.client)

@@ -5,8 +5,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from app.db import alembic_config, make_engine, upgrade
-from app.models import Base
+from app.store.db import alembic_config, make_engine, upgrade
+from app.store.models import Base
 
 
 def test_migrations_match_models_and_round_trip(database_url):

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import Activity, Contact, LeadAlert, ScoreEventRow
-from app.scoring import record_score_event
+from app.store.lead_scores import record_score_event
+from app.store.models import Activity, Contact, LeadAlert, ScoreEventRow
 from app.wecom.errors import WeComError
-from jobs.moment_interactions import poll_interactions
-from jobs.results import poll_results
+from jobs.nurture.moment_interactions import poll_interactions
+from jobs.nurture.results import poll_results
 from tests.sandbox_tasks import STAFF, moment_task, prospects, sandbox_now
 
 pytestmark = pytest.mark.world(staff=STAFF, sync_staff=True)

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.content_versions import store_version
-from app.models import Enrollment
+from app.store.content_versions import store_version
+from app.store.models import Enrollment
 from content.calendars import DEFAULT_CALENDAR
-from jobs.nurture import nurture_job
+from jobs.nurture.sends import nurture_job
+from jobs.periodic.reconcile import reconcile_contacts
 from jobs.planner import SHANGHAI
-from jobs.reconcile import reconcile_contacts
 
 LOADED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 
@@ -37,7 +37,7 @@ def enrolled(world) -> int:
 
 
 def test_a_tick_that_finds_the_previous_one_running_plans_nothing(world, caplog):
-    caplog.set_level(logging.INFO, logger="jobs.nurture")
+    caplog.set_level(logging.INFO, logger="jobs.nurture.sends")
     running = world.redis.lock("scrm:nurture-tick", timeout=60)
     assert running.acquire(blocking=False)
     nurture_job()

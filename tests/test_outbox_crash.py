@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app import outbox
-from app.models import OutboxAction, utcnow
+from app.store import outbox
+from app.store.models import OutboxAction, utcnow
 from bots.effects import Action
-from jobs.actions import run_action
+from jobs.pipeline.actions import run_action
 
 TEXT = "您好，这是一份行业报告，供参考。"
 

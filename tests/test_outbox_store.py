@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app import outbox
-from app.models import OutboxAction
+from app.store import outbox
+from app.store.models import OutboxAction
 from bots.effects import Action
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app import inbox
-from app.content_store import ContentStore
-from app.models import Activity, Contact, Follow, OutboxAction, StageChange
-from app.outbox import store_actions
-from app.sandbox import SandboxConfig, SandboxServer
 from app.services import build_services
+from app.store import inbox
+from app.store.content_cache import ContentStore
+from app.store.models import Activity, Contact, Follow, OutboxAction, StageChange
+from app.store.outbox import store_actions
 from app.wecom.envelope import Envelope, parse_flat_xml
 from bots.effects import sync_tags
-from jobs.actions import execute_action, run_action
-from jobs.events import run_event
-from jobs.reconcile import reconcile_contacts
+from jobs.periodic.reconcile import reconcile_contacts
+from jobs.pipeline.actions import execute_action, run_action
+from jobs.pipeline.events import run_event
+from sandbox import SandboxConfig, SandboxServer
 from tests.processes import run
 from tests.settings import make_settings
 

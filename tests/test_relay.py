@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from jobs.relay import EnqueueRelay
+from jobs.pipeline.relay import EnqueueRelay
 
 
 class Recorder:

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import OutboxAction
+from app.store.models import OutboxAction
+from jobs.nurture.reminders import escalate_unconfirmed, remind_unconfirmed
+from jobs.nurture.results import poll_results
 from jobs.planner.model import SHANGHAI
-from jobs.reminders import escalate_unconfirmed, remind_unconfirmed
-from jobs.results import poll_results
 from tests.sandbox_tasks import STAFF, mass_task, moment_task, prospects, result_of
 
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)

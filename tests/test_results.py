@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import Delivery, OutboxAction
-from jobs.results import poll_results
+from app.store.models import Delivery, OutboxAction
+from jobs.nurture.results import poll_results
 from tests.sandbox_tasks import STAFF, mass_task, moment_task, prospects, result_of, sandbox_now
 from tests.world import World
 

@@ -6,11 +6,11 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from app import outbox
-from app.models import OutboxAction
+from app.store import outbox
+from app.store.models import OutboxAction
 from bots.effects import Action
-from jobs.actions import enqueue_actions, run_action
-from jobs.robot_digest import post_backlog, robot_id
+from jobs.pipeline.actions import enqueue_actions, run_action
+from jobs.pipeline.robot_digest import post_backlog, robot_id
 
 KEYS = ("sales-robot", "service-robot")
 pytestmark = pytest.mark.world(robot_keys=KEYS)

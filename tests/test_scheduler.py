@@ -13,13 +13,13 @@ from redis.exceptions import RedisError
 from rq.job import Job
 from sqlalchemy import func, select
 
-from app.db import make_engine, make_sessions
-from app.models import ScheduleRun
 from app.services import install
-from jobs.leader import LeaderLock
-from jobs.outbox_sweeper import sweep_outbox
-from jobs.scheduler import Ticker, lead
-from jobs.ticks import claim_slot, run_slot, schedule_table, unstarted_runs
+from app.store.db import make_engine, make_sessions
+from app.store.models import ScheduleRun
+from jobs.pipeline.outbox_sweeper import sweep_outbox
+from jobs.schedule.leader import LeaderLock
+from jobs.schedule.scheduler import Ticker, lead
+from jobs.schedule.ticks import claim_slot, run_slot, schedule_table, unstarted_runs
 from tests.processes import clean_env, run, wait_exit, wait_until
 from tests.scheduling import ticker
 from tests.settings import make_settings
@@ -62,7 +62,7 @@ def test_tick_plans_due_slots_once_and_enqueues_their_ids(services, redis):
     assert len(planned) == 1
     assert tick.tick("nightly_reconcile") == []
     job = Job.fetch(f"sched-{planned[0]}", connection=redis)
-    assert job.func_name == "jobs.ticks.run_isolated"
+    assert job.func_name == "jobs.schedule.ticks.run_isolated"
     assert job.args == (planned[0],)
     assert job.origin == "default"
     [row] = runs(services.sessions)

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from app.contacts import get_or_create_contact
-from app.models import Activity, ScoreEventRow, StageChange
-from app.scoring import record_score_event, refresh_score
+from app.store.contacts import get_or_create_contact
+from app.store.lead_scores import record_score_event, refresh_score
+from app.store.models import Activity, ScoreEventRow, StageChange
 from content.journey import load_journey
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)

@@ -6,11 +6,11 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from app.cli import main
-from app.db import make_engine, make_sessions
+from app.cli.root import main
 from app.secrets.keys import SecretKeyError, SecretKeys, key_id
 from app.secrets.store import SecretDecryptError, list_secrets, read_secrets, rotate, set_secret
 from app.services import build_services
+from app.store.db import make_engine, make_sessions
 from tests.settings import make_settings
 
 PLAIN = "corp-secret-7Hq2xLw9VpZ3"

@@ -7,16 +7,16 @@ import logging
 import pytest
 from rq import Queue, SimpleWorker
 
-from app.archive.keys import ArchiveKeys
-from app.archive.pull import pull_archive
-from app.archive.reader import ArchiveError
-from app.factory import create_app
-from app.sandbox import SandboxConfig, SandboxServer
 from app.services import build_services
+from app.web.factory import create_app
+from app.wecom.archive.keys import ArchiveKeys
+from app.wecom.archive.reader import ArchiveError
 from app.wecom.errors import BadCredentials
 from app.wecom.gateway import Gateway
+from jobs.periodic.reconcile import reconcile_contacts
+from jobs.pipeline.archive_pull import pull_archive
 from jobs.queues import QUEUE_NAMES
-from jobs.reconcile import reconcile_contacts
+from sandbox import SandboxConfig, SandboxServer
 from tests.settings import ADMIN_TOKEN, make_settings
 
 CORP_SECRET = "CorpSecret-Zx81-Kq0p-Lm55"

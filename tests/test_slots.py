@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.settings import Settings
-from jobs.ticks import DAY, UNIX_EPOCH, due_slots, latest_slot, schedule_table
+from jobs.schedule.ticks import DAY, UNIX_EPOCH, due_slots, latest_slot, schedule_table
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EVERY = timedelta(seconds=30)
@@ -81,7 +81,7 @@ def test_schedule_table_follows_the_settings():
              for job in schedule_table(Settings(_env_file=None, sweep_interval_seconds=5, nightly_at="03:15"))}
     assert table["sweep_inbox"].interval == timedelta(seconds=5)
     assert not table["sweep_inbox"].nightly
-    assert table["nightly_reconcile"].target == "jobs.reconcile.reconcile_job"
+    assert table["nightly_reconcile"].target == "jobs.periodic.reconcile.reconcile_job"
     nightly = table["nightly_inactivity"]
     assert nightly.nightly
     assert nightly.catch_up == 1

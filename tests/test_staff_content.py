@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.models import Staff
+from app.store.models import Staff
 from content.errors import ContentError
 from content.staff import load_staff
-from jobs.staff_sync import sync_staff
+from jobs.periodic.staff_sync import sync_staff
 
 GOOD = """\
 staff:

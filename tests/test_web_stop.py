@@ -15,13 +15,13 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.models import InboxEvent
-from app.ports import free_port
 from app.services import build_services, install, uninstall
 from app.settings import Settings
+from app.store.models import InboxEvent
 from bench.callback import CORP, KEY, TOKEN, signed_events
 from bench.harness import ROOT, closed_loop, wait_for_port
-from jobs.sweeper import sweep_inbox
+from demo.ports import free_port
+from jobs.pipeline.inbox_sweeper import sweep_inbox
 from tests.processes import wait_exit
 
 BURST = 2000

@@ -10,9 +10,9 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select, text
 
-from app.models import ScheduleRun
 from app.services import current_services
-from jobs.ticks import claim_slot, run_slot
+from app.store.models import ScheduleRun
+from jobs.schedule.ticks import claim_slot, run_slot
 from jobs.worker import ScrmWorker, run_worker
 from tests.scheduling import ticker
 
@@ -61,8 +61,8 @@ def test_a_nurture_tick_runs_forked_and_records_its_run(services, redis):
     [run_id] = tick.tick("nurture")
     [sweep_id] = tick.tick("sweep_outbox")
     job, sweep = Job.fetch(f"sched-{run_id}", connection=redis), Job.fetch(f"sched-{sweep_id}", connection=redis)
-    assert job.func_name == "jobs.ticks.run_isolated"
-    assert sweep.func_name == "jobs.ticks.run_scheduled"
+    assert job.func_name == "jobs.schedule.ticks.run_isolated"
+    assert sweep.func_name == "jobs.schedule.ticks.run_scheduled"
     run_worker(services.settings, ("default",), burst=True)
     with services.sessions() as session:
         statuses = dict(session.execute(select(ScheduleRun.id, ScheduleRun.status)).all())

@@ -8,14 +8,14 @@ from datetime import datetime
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from app.archive.pull import pull_archive
-from app.factory import create_app
-from app.sandbox import SandboxConfig, SandboxServer
-from app.sandbox.callbacks import event_xml
 from app.services import Services, build_services
+from app.web.factory import create_app
+from jobs.periodic.reconcile import reconcile_contacts
+from jobs.periodic.staff_sync import sync_staff as sync_staff_directory
+from jobs.pipeline.archive_pull import pull_archive
 from jobs.queues import QUEUE_NAMES
-from jobs.reconcile import reconcile_contacts
-from jobs.staff_sync import sync_staff as sync_staff_directory
+from sandbox import SandboxConfig, SandboxServer
+from sandbox.callbacks import event_xml
 from tests.callbacks import post_event
 from tests.settings import make_settings
 

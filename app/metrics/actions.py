@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.metrics.registry import ALERT_LATENCY, JOB_FAILURES, OUTBOX_ACTIONS
-from app.models import ArchivedMessage, LeadAlert, utcnow
-from app.models.base import as_utc
+from app.store.models import ArchivedMessage, LeadAlert, utcnow
+from app.store.models.base import as_utc
 
 
 def record_outcome(session: Session, kind: str, key: str, outcome: str) -> str:

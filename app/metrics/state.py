@@ -11,7 +11,7 @@ from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegi
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.models import InboxEvent, OutboxAction
+from app.store.models import InboxEvent, OutboxAction
 from jobs.queues import QUEUE_NAMES, RedisQueues
 
 log = logging.getLogger(__name__)

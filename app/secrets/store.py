@@ -8,10 +8,10 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import StoredSecret, utcnow
-from app.models.base import as_utc
 from app.secrets.keys import SecretKeys
 from app.secrets.names import field_for
+from app.store.models import StoredSecret, utcnow
+from app.store.models.base import as_utc
 
 
 class SecretDecryptError(RuntimeError):

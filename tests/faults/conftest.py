@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.db import make_engine, upgrade
+from app.store.db import make_engine, upgrade
 from bench.system import System, running_system
 from tests.faults.servers import PostgresCluster, RedisServer
 

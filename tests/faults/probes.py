@@ -9,10 +9,10 @@ from typing import Callable
 import requests
 from sqlalchemy import func, select
 
-from app.models import Contact, InboxEvent, OutboxAction
-from app.sandbox.callbacks import event_xml
+from app.store.models import Contact, InboxEvent, OutboxAction
 from app.wecom.envelope import parse_flat_xml, seal_envelope
 from bench.system import System
+from sandbox.callbacks import event_xml
 
 _nonces = itertools.count(1)
 

@@ -13,7 +13,7 @@ from typing import Callable
 from redis import Redis
 from redis.exceptions import RedisError
 
-from app.ports import free_port
+from demo.ports import free_port
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, step: float = 0.1) -> None:

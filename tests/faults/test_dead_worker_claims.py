@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 from rq.job import Job, JobStatus
 
-from app import inbox, outbox
-from app.models import utcnow
+from app.store import inbox, outbox
+from app.store.models import utcnow
 from bots.effects import Action
-from jobs.actions import execute_action
-from jobs.events import process_event
-from jobs.outbox_sweeper import sweep_outbox
-from jobs.sweeper import sweep_inbox
+from jobs.pipeline.actions import execute_action
+from jobs.pipeline.events import process_event
+from jobs.pipeline.inbox_sweeper import sweep_inbox
+from jobs.pipeline.outbox_sweeper import sweep_outbox
 from tests.callbacks import post_event, sample_xml
 
 pytestmark = pytest.mark.faults

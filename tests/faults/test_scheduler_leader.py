@@ -11,10 +11,10 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from app.models import ScheduleRun, utcnow
-from app.models.base import as_utc
+from app.store.models import ScheduleRun, utcnow
+from app.store.models.base import as_utc
 from bench.system import System
-from jobs.leader import LeaderLock
+from jobs.schedule.leader import LeaderLock
 
 pytestmark = pytest.mark.faults
 

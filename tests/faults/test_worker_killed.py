@@ -7,10 +7,10 @@ import pytest
 from redis import Redis
 from rq import Worker
 
-from app import outbox
+from app.store import outbox
 from bench.system import System
 from bots.effects import Action
-from jobs.actions import enqueue_actions
+from jobs.pipeline.actions import enqueue_actions
 from tests.faults.probes import outbox_rows
 
 pytestmark = pytest.mark.faults

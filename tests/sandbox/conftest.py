@@ -13,7 +13,7 @@ from flask import Flask, request
 from wechatpy.enterprise.crypto import PrpCrypto
 from werkzeug.serving import make_server
 
-from app.sandbox import SandboxConfig, SandboxServer
+from sandbox import SandboxConfig, SandboxServer
 
 CORP_ID = "ww5andb0x0000001"
 SECRET = "sandbox-contact-secret"

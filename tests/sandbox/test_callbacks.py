@@ -1,7 +1,7 @@
 """Callbacks: real event XML, WeCom's encryption and signature, asynchronous delivery and retries."""
 from __future__ import annotations
 
-from app.sandbox.callbacks import event_xml
+from sandbox.callbacks import event_xml
 from tests.sandbox.conftest import open_callback
 
 

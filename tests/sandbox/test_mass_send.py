@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.sandbox.clock import SHANGHAI
-from app.sandbox.rules import cap_limit, cap_period, over_cap
+from sandbox.clock import SHANGHAI
+from sandbox.rules import cap_limit, cap_period, over_cap
 
 
 def _start_of_next_day(state) -> None:

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from app.sandbox.scenario import (
+from sandbox.scenario import (
     DEFAULT_SCENARIO,
     ScenarioError,
     build_actions,

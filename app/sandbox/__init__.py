@@ -1,6 +1,0 @@
-"""A local WeCom: the real server API protocol and platform limits, plus control endpoints for tests."""
-from app.sandbox.config import SandboxConfig
-from app.sandbox.server import SandboxServer, create_sandbox_app
-from app.sandbox.state import SandboxState
-
-__all__ = ["SandboxConfig", "SandboxServer", "SandboxState", "create_sandbox_app"]

@@ -1,0 +1,1 @@
+"""Storage: the models, their migrations and the queries over them (inbox, outbox, contacts, tags, content)."""

@@ -1,0 +1,1 @@
+"""Nurture sends: plan the day from the calendars, create the WeCom tasks, poll results, remind, repair."""

@@ -1,0 +1,1 @@
+"""The event pipeline: relay -> events -> bots -> outbox -> actions -> executors -> gateway, and its sweepers."""
