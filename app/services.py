@@ -1,8 +1,10 @@
-"""The process's one Services object: built once by create_app or the worker, never at import."""
+"""What every view, job and command is handed (the `Services` protocol), and the process's installed one.
+
+`app.wiring` builds the only implementation; this module imports no layer above it, so anything may type against it.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 from redis import Redis
 from sqlalchemy import Engine
@@ -10,15 +12,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from app.store.content_cache import ContentStore
-from app.store.db import make_engine, make_sessions
 from app.wecom.crypto import CallbackCrypto
-from jobs.pipeline.relay import EnqueueRelay
-from jobs.queues import InlineQueues, Queues, RedisQueues
+from jobs.queues import Queues
+
+if TYPE_CHECKING:
+    from app.store.models import OutboxAction
+    from app.wecom.archive.reader import ArchiveReader
+    from app.wecom.gateway import Gateway
+
+Executor = Callable[["Services", Session, "OutboxAction"], "dict[str, Any] | None"]
 
 
-@dataclass
-class Services:
-    """Everything a view, job or command needs, built from Settings."""
+class Services(Protocol):
+    """Everything a view, job or command needs, built once per process from Settings."""
 
     settings: Settings
     engine: Engine
@@ -26,60 +32,25 @@ class Services:
     queues: Queues
     redis: Redis | None
     crypto: CallbackCrypto
-    relay: EnqueueRelay | None = None
-    content: ContentStore = field(default_factory=ContentStore)
-    extras: dict[str, Any] = field(default_factory=dict)
-    _gateway: Any = None
-    closed: bool = False
+    content: ContentStore
+    executors: Mapping[str, Executor]
 
     @property
-    def gateway(self):
-        """The one door to WeCom, built on first use (tokens and rate limits shared through Redis)."""
-        if self._gateway is None:
-            from app.wecom.gateway import build_gateway
+    def gateway(self) -> Gateway:
+        """The one door to WeCom."""
 
-            self._gateway = build_gateway(self.settings, self.redis)
-        return self._gateway
+    @property
+    def archive_reader(self) -> ArchiveReader:
+        """The session-archive reader named by ARCHIVE_SOURCE (built once: the native SDK initialises once)."""
 
     def after_fork(self) -> None:
-        """In a forked child: leave the parent's pooled database connections and WeCom HTTP session to the parent
-        (dropped here, not closed) and open new ones on first use; redis-py does the same for itself."""
-        self.engine.dispose(close=False)
-        self._gateway = None
+        """In a forked child: drop the parent's connections and open new ones on first use."""
 
     def close(self) -> None:
-        """Release connections and stop in-process workers (a second call does nothing)."""
-        if self.closed:
-            return
-        self.closed = True
-        if self.relay:
-            self.relay.wait_idle()
-        if isinstance(self.queues, InlineQueues):
-            self.queues.shutdown(drain=True)
-        if self._gateway is not None:
-            self._gateway.close()
-        self.engine.dispose()
+        """Release connections and stop in-process workers."""
 
 
 _current: Services | None = None
-
-
-def build_services(settings: Settings, durable_commits: bool = True) -> Services:
-    """Create the engine, queues and crypto described by the settings (see `make_engine` for durable_commits)."""
-    from app.secrets.resolve import secure_settings
-    from jobs.pipeline.events import enqueue_events
-
-    engine = make_engine(settings.database_url, durable_commits)
-    settings = secure_settings(settings, engine)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    queues: Queues = (RedisQueues(redis, settings.job_retry_intervals) if redis
-                      else InlineQueues(settings.job_retry_intervals))
-    crypto = CallbackCrypto(settings.wecom_token, settings.wecom_aes_key, settings.wecom_corp_id)
-    content = ContentStore(settings.journey_path, settings.channels_path)
-    services = Services(settings, engine, make_sessions(engine), queues, redis, crypto, content=content)
-    linger = settings.enqueue_linger_seconds if redis else 0.0  # batches pay off only against rq's cost per job
-    services.relay = EnqueueRelay(lambda ids: enqueue_events(services, ids), linger=linger)
-    return services
 
 
 def install(services: Services) -> Services:

@@ -56,9 +56,9 @@ def add_prospects(system: System, count: int) -> tuple[list[str], dict[str, str]
     from tests.test_e2e_contacts import settled
 
     state, services = system.sandbox.state, system.services
-    owners = {state.add_prospect(STAFF[i % len(STAFF)], state="webinar_0302")["external_userid"]: STAFF[i % len(STAFF)]
-              for i in range(count)}
-    system.wait_for(lambda: len(state.callbacks_sent) >= count, 60, "add callbacks")
+    owners = {state.contacts.add_prospect(STAFF[i % len(STAFF)], state="webinar_0302")["external_userid"]:
+              STAFF[i % len(STAFF)] for i in range(count)}
+    system.wait_for(lambda: len(state.core.callbacks_sent) >= count, 60, "add callbacks")
     system.wait_for(lambda: settled(services, InboxEvent) and settled(services, OutboxAction), 120, "contacts")
     return list(owners), owners
 
@@ -72,15 +72,16 @@ def ask_prices(system: System, count: int, seconds: float) -> InquiryRun:
     asked, pause, start = {}, threading.Event(), time.monotonic()
     for i, ext in enumerate(prospects):
         pause.wait(max(0.0, start + i * seconds / count - time.monotonic()))
-        asked[ext] = state.record_message(ext, owners[ext], QUESTION)["msgtime"] / 1000
-    system.wait_for(lambda: sum(len(state.app_messages_for(u)) for u in STAFF) >= count, 120, "owner alerts")
+        asked[ext] = state.contacts.record_message(ext, owners[ext], QUESTION)["msgtime"] / 1000
+    system.wait_for(lambda: sum(len(state.messaging.app_messages_for(u)) for u in STAFF) >= count, 120, "owner alerts")
     system.wait_for(lambda: settled(services, OutboxAction), 120, "robot posts")
     with services.sessions() as session:
         ids = dict(session.execute(select(Contact.external_userid, Contact.id)).all())
     run = InquiryRun(prospects, owners, asked, {ext: ids[ext] for ext in prospects})
     for ext in prospects:
         suffix = f"/contacts/{run.contact_ids[ext]}"
-        run.cards[ext] = [m for m in state.app_messages_for(owners[ext]) if m["textcard"]["url"].endswith(suffix)]
+        run.cards[ext] = [m for m in state.messaging.app_messages_for(owners[ext])
+                          if m["textcard"]["url"].endswith(suffix)]
     run.stages = stage_timings(system, run)
     return run
 
@@ -116,7 +117,7 @@ def direct_round_trip(system: System, samples: int = 30) -> list[float]:
     times = []
     for i in range(samples):
         start = time.perf_counter()
-        gateway.send_app_message(STAFF[i % len(STAFF)], "textcard", {"title": "t", "description": "d", "url": "http://x"})
+        gateway.alerts.send_app_message(STAFF[i % len(STAFF)], "textcard", {"title": "t", "description": "d", "url": "http://x"})
         times.append(time.perf_counter() - start)
     gateway.close()
     return times
@@ -141,7 +142,7 @@ def main() -> None:
         latencies = run.latencies()
         p50, p99 = statistics.median(latencies), percentile(latencies, 99)
         print(f"owner alerts: {len(latencies)} of {args.prospects}; robot posts "
-              f"{len(system.sandbox.state.robot_messages('sandbox-robot-key'))}")
+              f"{len(system.sandbox.state.messaging.robot_messages('sandbox-robot-key'))}")
         print(f"alert latency (message -> owner's app message): p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
               f"max {latencies[-1] * 1000:.0f} ms; p99 / 5 s target = {p99 / TARGET:.2f} (target < 1.0)")
         for stage, values in run.stages.items():
@@ -154,7 +155,8 @@ def main() -> None:
         print("outbox work (actions / attempts): " + ", ".join(f"{k} {n}/{a}" for k, n, a in sorted(work)))
         print(f"baseline, direct message/send round trip: p50 {baseline * 1000:.1f} ms; "
               f"pipeline p50 / baseline = {p50 / baseline:.0f}x")
-        print(f"sandbox violations: {system.sandbox.state.violation_total()} {system.sandbox.state.violations or ''}")
+        core = system.sandbox.state.core
+        print(f"sandbox violations: {core.violation_total()} {core.violations or ''}")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def noop() -> None:
 
 def stored_callbacks(state) -> int:
     """Callbacks of adds and edits the sandbox has delivered and our service answered."""
-    return sum(1 for d in state.callbacks_sent if d.event != "msgaudit_notify" and d.status == "delivered")
+    return sum(1 for d in state.core.callbacks_sent if d.event != "msgaudit_notify" and d.status == "delivered")
 
 
 def settled(system: System, state, callbacks: int, redis: Redis) -> bool:
@@ -130,23 +130,23 @@ def main() -> None:
         pids = start_suspended(system, redis, args.workers)
         for n in range(args.seed):
             owner = STAFF[n % len(STAFF)]
-            owners[state.add_prospect(owner, state=CHANNELS[0])["external_userid"]] = owner
+            owners[state.contacts.add_prospect(owner, state=CHANNELS[0])["external_userid"]] = owner
         drain(system, redis, pids, lambda: settled(system, state, args.seed, redis))
 
         pids = start_suspended(system, redis, args.workers)
-        before = len(state.callbacks_sent)
+        before = len(state.core.callbacks_sent)
         for n in range(args.events):
             if rng.random() < args.add_share:
                 owner = STAFF[n % len(STAFF)]
-                owners[state.add_prospect(owner, state=CHANNELS[n % len(CHANNELS)])["external_userid"]] = owner
+                owners[state.contacts.add_prospect(owner, state=CHANNELS[n % len(CHANNELS)])["external_userid"]] = owner
             else:
                 ext = rng.choice(list(owners))
-                state.edit_contact(owners[ext], ext, remark=f"跟进 {n}")
+                state.contacts.edit_contact(owners[ext], ext, remark=f"跟进 {n}")
             if rng.random() < args.message_share:
                 ext = rng.choice(list(owners))
-                state.record_message(ext, owners[ext], rng.choice(MESSAGES))
+                state.contacts.record_message(ext, owners[ext], rng.choice(MESSAGES))
         system.wait_for(lambda: stored_callbacks(state) >= args.seed + args.events, 300, "the callbacks to be stored")
-        stored = len(state.callbacks_sent) - before
+        stored = len(state.core.callbacks_sent) - before
         seconds, cpu = drain(system, redis, pids, lambda: settled(system, state, args.seed + args.events, redis))
 
         with system.services.sessions() as session:
@@ -155,7 +155,7 @@ def main() -> None:
                                     .where(OutboxAction.status.in_(["failed", "expired"])))
         print(f"events: {stored} processed in {seconds:.1f} s = {stored / seconds:.1f} events/s; "
               f"outbox {', '.join(f'{k} {n}' for k, n in sorted(work))}; failed or expired {failed}; "
-              f"sandbox violations {state.violation_total()}")
+              f"sandbox violations {state.core.violation_total()}")
         print("CPU ms per event: " + ", ".join(f"{k} {v / stored * 1000:.2f}" for k, v in cpu.items()))
         print(f"baseline, no-op rq jobs: {args.events} in {base_seconds:.1f} s = "
               f"{args.events / base_seconds:.1f} jobs/s; "

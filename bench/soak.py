@@ -122,12 +122,12 @@ def drive(state, load: Load, rate: float, seconds: float, add_share: float, mess
         if kind == 0 and (not load.owners or rng.random() < add_share):
             n = len(load.added_at)
             owner = STAFF[n % len(STAFF)]
-            ext = state.add_prospect(owner, state=CHANNELS[n % len(CHANNELS)])["external_userid"]
+            ext = state.contacts.add_prospect(owner, state=CHANNELS[n % len(CHANNELS)])["external_userid"]
             load.owners[ext] = owner
             load.added_at.append((now, ext))
         elif kind == 0:
             ext = rng.choice(load.added_at)[1]
-            state.edit_contact(load.owners[ext], ext, remark=f"跟进 {load.edits}")
+            state.contacts.edit_contact(load.owners[ext], ext, remark=f"跟进 {load.edits}")
             load.edits += 1
         else:
             settled = [ext for added, ext in load.added_at if now - added > 10 and ext not in load.hot]
@@ -135,9 +135,9 @@ def drive(state, load: Load, rate: float, seconds: float, add_share: float, mess
                 continue
             ext = rng.choice(settled)
             if rng.random() < hot_share:
-                load.hot[ext] = state.record_message(ext, load.owners[ext], HOT_QUESTION)["msgtime"] / 1000
+                load.hot[ext] = state.contacts.record_message(ext, load.owners[ext], HOT_QUESTION)["msgtime"] / 1000
             else:
-                state.record_message(ext, load.owners[ext], rng.choice(CHATTER))
+                state.contacts.record_message(ext, load.owners[ext], rng.choice(CHATTER))
             load.messages += 1
 
 
@@ -148,7 +148,7 @@ def sample_depth(system: System, redis: Redis, load: Load) -> Sample:
                                .where(InboxEvent.status.in_(["pending", "processing"])))
         outbox = session.scalar(select(func.count()).select_from(OutboxAction)
                                 .where(OutboxAction.status.in_(["pending", "running"])))
-    delivered = sum(1 for d in system.sandbox.state.callbacks_sent if d.event != "msgaudit_notify")
+    delivered = sum(1 for d in system.sandbox.state.core.callbacks_sent if d.event != "msgaudit_notify")
     return Sample(time.monotonic(), {name: redis.llen(f"rq:queue:{name}") for name in QUEUE_NAMES}, inbox, outbox,
                   load.callbacks - delivered)
 
@@ -237,7 +237,7 @@ def alert_latencies(system: System, load: Load) -> tuple[list[float], int]:
     latencies, missing = [], 0
     for ext, asked in load.hot.items():
         suffix = f"/contacts/{ids.get(ext)}"
-        cards = [m["at"] for m in state.app_messages_for(load.owners[ext])
+        cards = [m["at"] for m in state.messaging.app_messages_for(load.owners[ext])
                  if m["msgtype"] == "textcard" and m["textcard"].get("url", "").endswith(suffix)]
         if cards:
             latencies.append(min(cards) - asked)
@@ -260,7 +260,7 @@ def counts(system: System, redis: Redis) -> dict[str, int]:
         inbox = dict(session.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all())
         outbox = dict(session.execute(select(OutboxAction.status, func.count()).group_by(OutboxAction.status)).all())
         runs = dict(session.execute(select(ScheduleRun.status, func.count()).group_by(ScheduleRun.status)).all())
-    deliveries = system.sandbox.state.callbacks_sent
+    deliveries = system.sandbox.state.core.callbacks_sent
     return {
         "non-200 callback answers": sum(len(d.errors) for d in deliveries),
         "callbacks never delivered": sum(1 for d in deliveries if d.status != "delivered"),
@@ -269,7 +269,7 @@ def counts(system: System, redis: Redis) -> dict[str, int]:
         "failed outbox actions": outbox.get("failed", 0),
         "expired outbox actions": outbox.get("expired", 0),
         "failed scheduled runs": runs.get("failed", 0),
-        "sandbox violations": system.sandbox.state.violation_total(),
+        "sandbox violations": system.sandbox.state.core.violation_total(),
     }
 
 
@@ -342,12 +342,12 @@ def soak(args: argparse.Namespace, database_url: str, log_dir: Path) -> bool:
         threading.Event().wait(warmup)
         processes = our_processes(system)
         warm_memory, warm_cpu, marks["warm"] = memory(processes), cpu_by_group(processes), time.monotonic()
-        warm_delivered = len(system.sandbox.state.callbacks_sent)
+        warm_delivered = len(system.sandbox.state.core.callbacks_sent)
         driver.join()
         marks["end"] = time.monotonic()
         end_memory, end_cpu = memory(processes), cpu_by_group(processes)
         web_workers_after = {pid for pid, name in our_processes(system).items() if name == "gunicorn"}
-        delivered = system.sandbox.state.callbacks_sent
+        delivered = system.sandbox.state.core.callbacks_sent
         try:
             system.wait_for(lambda: samples[-1].work == 0 and samples[-1].undelivered <= 0
                             and sum(samples[-1].queues.values()) == 0, args.drain_seconds, "the backlog to drain")
@@ -362,7 +362,7 @@ def soak(args: argparse.Namespace, database_url: str, log_dir: Path) -> bool:
         window = marks["end"] - marks["warm"]
         acks = [d.latency for d in delivered[warm_delivered:] if d.status == "delivered" and d.attempts == 1]
         welcomes = sorted(welcome_latencies(system.sandbox.state))
-        welcomed = sum(1 for ext in load.owners if system.sandbox.state.welcome_messages_for(ext))
+        welcomed = sum(1 for ext in load.owners if system.sandbox.state.contacts.welcome_messages_for(ext))
         alerts, alerts_missing = alert_latencies(system, load)
         errors = counts(system, redis)
         errors["baseline probes not answered 200"] = baseline_errors
@@ -399,8 +399,8 @@ def soak(args: argparse.Namespace, database_url: str, log_dir: Path) -> bool:
         print(f"alert latency (price question -> owner's app message): {ms(alerts)}; "
               f"p99 / 5 s target = {percentile(alerts, 99) / 5 if alerts else float('nan'):.2f}")
         print(f"nurture: {ticks} nurture ticks done; outbox {nurture.get('mass_send', 0)} 1:1 mass-send tasks, "
-              f"{nurture.get('moment', 0)} Moments tasks; sandbox has {len(state.mass_tasks)} mass tasks, "
-              f"{len(state.moment_tasks)} Moments tasks")
+              f"{nurture.get('moment', 0)} Moments tasks; sandbox has {len(state.campaigns.mass_tasks)} mass tasks, "
+              f"{len(state.moments.moment_tasks)} Moments tasks")
         print("outbox work (actions / attempts): " + ", ".join(f"{k} {n}/{a}" for k, n, a in sorted(work)))
         print(f"queue depth every {args.sample_seconds:g} s (t from load start; rq queues "
               f"{'/'.join(QUEUE_NAMES)}; unprocessed inbox, outbox; callbacks not yet delivered):")

@@ -17,9 +17,10 @@ import requests
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from app.services import Services, build_services
+from app.services import Services
 from app.settings import Settings
 from app.store.db import make_engine, upgrade
+from app.wiring import build_services
 from bench.harness import ROOT, gunicorn
 from demo.ports import free_port
 from sandbox import SandboxConfig, SandboxServer
@@ -99,7 +100,7 @@ def running_system(database_url: str, redis_url: str, workers: int = 2, web_work
         sandbox = SandboxServer.start(replace(SandboxConfig(), callback_url=callback_url, **sandbox_options))
         stack.callback(sandbox.stop)
         config = sandbox.state.config
-        keys = json.dumps({str(v): pem for v, pem in sandbox.state.archive_private_keys().items()})
+        keys = json.dumps({str(v): pem for v, pem in sandbox.state.archive.private_keys().items()})
         settings = Settings(
             database_url=database_url, redis_url=redis_url, wecom_corp_id=config.corp_id,
             wecom_token=config.callback_token, wecom_aes_key=config.encoding_aes_key, wecom_secret=config.secrets[0],

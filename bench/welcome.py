@@ -34,9 +34,9 @@ def direct_round_trip(system, samples: int = 50) -> list[float]:
     gateway = Gateway(config.corp_id, config.secrets[0], api_base=system.sandbox.api_base)
     times = []
     for _ in range(samples):
-        code = system.sandbox.state.add_prospect("zhangsan", state="bench", emit=False)["welcome_code"]
+        code = system.sandbox.state.contacts.add_prospect("zhangsan", state="bench", emit=False)["welcome_code"]
         start = time.perf_counter()
-        gateway.send_welcome_msg(code, "您好", deadline=time.time() + 15)
+        gateway.sends.send_welcome_msg(code, "您好", deadline=time.time() + 15)
         times.append(time.perf_counter() - start)
     gateway.close()
     return times
@@ -58,7 +58,7 @@ def main() -> None:
               f"(gunicorn x2, rq workers x2, PostgreSQL, Redis, sandbox)")
         started = time.monotonic()
         add_prospects(state, count, args.seconds)
-        system.wait_for(lambda: len(state.callbacks_sent) >= count, 120, "callbacks")
+        system.wait_for(lambda: len(state.core.callbacks_sent) >= count, 120, "callbacks")
         system.wait_for(lambda: settled(services, InboxEvent) and settled(services, OutboxAction), 300, "processing")
         drained = time.monotonic() - started
         latencies = sorted(welcome_latencies(state))
@@ -73,7 +73,7 @@ def main() -> None:
         print(f"ratio to the 20 s window: p50 {p50 / WINDOW:.4f}, p99 {p99 / WINDOW:.4f} (target p99 < 1.0)")
         print(f"baseline, direct send_welcome_msg round trip: p50 {statistics.median(baseline) * 1000:.1f} ms; "
               f"pipeline p50 / baseline p50 = {p50 / statistics.median(baseline):.1f}x")
-        print(f"sandbox violations: {state.violation_total()} {state.violations or ''}")
+        print(f"sandbox violations: {state.core.violation_total()} {state.core.violations or ''}")
 
 
 if __name__ == "__main__":

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from app.store.models import Contact, Delivery, LeadAlert, utcnow
+from app.store.models import Contact, LeadAlert
 from app.store.models.base import as_utc
+from bots.context import ContactBook, Content
 from bots.effects import Action
+from content.channels import ChannelBook
+from content.journey import Journey
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 FAST = "welcome"  # the fast lane every worker serves first
 NEXT_STEP = {
@@ -25,17 +29,15 @@ INTENT_NAMES = {"pricing": "询价", "purchase": "采购", "demo": "要演示", 
                 "contact": "要联系方式", "link": "查看报价", "score": "线索分达标"}
 
 
-def explain(session: Session, contact: Contact, journey, channels, intent: str, texts: list[str],
+def explain(contact: Contact, touches: int, journey: Journey, channels: ChannelBook, intent: str, texts: list[str],
             reasons: list[str], now: datetime) -> dict:
     """The facts sales needs to act on an alert, in one dictionary."""
     created = as_utc(contact.created_at)
-    touches = session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.contact_id == contact.id, Delivery.status.in_(("sent", "unconfirmed"))))
     return {
         "who": contact.name or contact.external_userid, "company": contact.corp_name or "未知公司",
         "channel": channels.for_state(contact.channel_state).name, "stage": journey.stage(contact.stage).name,
         "lead_status": journey.lead_statuses.get(contact.lead_status, contact.lead_status),
-        "days_in_nurture": max(0, (now - created).days), "touches": touches or 0,
+        "days_in_nurture": max(0, (now - created).days), "touches": touches,
         "messages": texts[-3:], "score": round(contact.score, 1), "reasons": reasons_zh(reasons),
         "intent": INTENT_NAMES.get(intent, intent), "next_step": NEXT_STEP.get(intent, NEXT_STEP["contact"]),
     }
@@ -50,28 +52,20 @@ def reasons_zh(reasons: list[str]) -> list[str]:
     return out or reasons[:2]
 
 
-def in_cooldown(session: Session, contact_id: int, now: datetime, minutes: int) -> LeadAlert | None:
-    """The contact's alert still inside the cool-down, if any (a talkative prospect gets one alert, not ten)."""
-    return session.execute(select(LeadAlert).where(
-        LeadAlert.contact_id == contact_id, LeadAlert.created_at >= now - timedelta(minutes=minutes))
-        .order_by(LeadAlert.id.desc())).scalars().first()
-
-
-def raise_alert(session: Session, services, contact: Contact, intent: str, trigger: str, message_ids: list[int],
-                texts: list[str], reasons: list[str], message_at: datetime) -> list[Action]:
-    """Store one alert (unless one is cooling down) and the app message and robot post that carry it."""
-    settings, now = services.settings, utcnow()
-    recent = in_cooldown(session, contact.id, now, settings.alert_cooldown_minutes)
+def raise_alert(book: ContactBook, settings: Settings, content: Content, contact: Contact, intent: str,
+                trigger: str, message_ids: list[int], texts: list[str], reasons: list[str], message_at: datetime,
+                now: datetime) -> list[Action]:
+    """Record one alert (unless one is cooling down: a talkative prospect gets one alert, not ten) and the app
+    message and robot post that carry it."""
+    recent = book.recent_alert(contact.id, now - timedelta(minutes=settings.alert_cooldown_minutes))
     if recent is not None:
         recent.message_ids = [*recent.message_ids, *message_ids]
         return []
-    facts = explain(session, contact, services.content.journey, services.content.channels(), intent, texts, reasons,
+    facts = explain(contact, book.touches(contact.id), content.journey, content.channels(), intent, texts, reasons,
                     now)
-    alert = LeadAlert(contact_id=contact.id, owner_userid=contact.owner_userid or "", intent=intent, trigger=trigger,
-                      message_ids=message_ids, explanation=facts, summary=card_text(facts), message_at=message_at,
-                      created_at=now)
-    session.add(alert)
-    session.flush()
+    alert = book.add_alert(LeadAlert(contact_id=contact.id, owner_userid=contact.owner_userid or "", intent=intent,
+                                     trigger=trigger, message_ids=message_ids, explanation=facts,
+                                     summary=card_text(facts), message_at=message_at, created_at=now))
     url = f"{settings.public_base_url.rstrip('/')}/console/contacts/{contact.id}"
     card = {"title": f"🔥 热线索：{facts['who']}（{facts['company']}）{facts['intent']}", "description": alert.summary,
             "url": url, "btntxt": "查看客户"}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from content.journey import Journey, Rule
@@ -62,20 +62,6 @@ def evaluate(contact: ContactSnapshot, signals: Sequence[Signal], journey: Journ
             if move is not None:
                 return move
     return _inactivity(contact, signals, journey, now)
-
-
-def apply(contact: ContactSnapshot, transition: Transition) -> ContactSnapshot:
-    """Return the contact as it is after the transition."""
-    last = contact.last_activity_at
-    if transition.signal is not None:
-        last = transition.signal.at if last is None else max(last, transition.signal.at)
-    return replace(
-        contact,
-        stage=transition.stage_to or contact.stage,
-        lead_status=transition.lead_status_to or contact.lead_status,
-        stage_entered_at=transition.at if transition.stage_to else contact.stage_entered_at,
-        last_activity_at=last,
-    )
 
 
 def _signal_order(signal: Signal) -> tuple:

@@ -13,7 +13,6 @@ from datetime import date, time
 
 TOUCHPOINTS = ("moment", "private", "welcome")
 ATTACHMENT_KINDS = ("image", "link", "miniprogram", "file", "video")
-EXIT_KINDS = ("replied", "opted_out", "hot_lead", "lost", "stage")  # "stage:<key>" = exits on reaching that stage
 MAX_ATTACHMENTS = 9
 
 

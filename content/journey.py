@@ -76,13 +76,6 @@ class Journey:
                 return stage
         raise KeyError(key)
 
-    def stage_by_name(self, name: str) -> Stage:
-        """Return the stage whose tag name is `name`; raise KeyError if unknown."""
-        for stage in self.stages:
-            if stage.name == name:
-                return stage
-        raise KeyError(name)
-
     def index(self, key: str) -> int:
         """Return the 0-based position of a stage; raise KeyError if unknown."""
         return self.stage(key).order

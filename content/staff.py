@@ -31,11 +31,6 @@ class StaffBook:
 
     members: dict[str, StaffMember]
 
-    def manager_of(self, userid: str) -> StaffMember | None:
-        """Return the member's manager, or None when there is none."""
-        member = self.members.get(userid)
-        return self.members.get(member.manager) if member and member.manager else None
-
 
 def load_staff(path: str | Path = DEFAULT_STAFF) -> StaffBook:
     """Load and validate a staff file; raise ContentError listing every problem."""

@@ -5,13 +5,14 @@ import secrets
 
 from sqlalchemy import select
 
+from app.services import Services
 from app.store.models import ConsoleUser
 from app.web.console.users import create_user, set_password
 
 DEMO_USERNAME = "demo"
 
 
-def ensure_demo_admin(services) -> tuple[str, str]:
+def ensure_demo_admin(services: Services) -> tuple[str, str]:
     """Create (or re-key) the demo admin with a new random password; return (username, password)."""
     password = secrets.token_urlsafe(9)
     with services.sessions() as session:

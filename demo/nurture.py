@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import click
 from sqlalchemy import func, select
 
+from app.services import Services
 from app.store.content_versions import store_version
 from app.store.models import ContentVersion, Delivery, OutboxAction
 from content.calendars import DEFAULT_CALENDAR
@@ -16,7 +17,7 @@ from jobs.nurture.sends import calendar_for, plan_nurture
 from jobs.planner import SHANGHAI
 
 
-def run_nurture(services, sandbox, settle) -> bool:
+def run_nurture(services: Services, sandbox, settle) -> bool:
     """Plan the first two simulated days of nurture against the sandbox and print what happened; return success."""
     state = sandbox.state
     day0 = (datetime.now(SHANGHAI) + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
@@ -43,7 +44,7 @@ def run_nurture(services, sandbox, settle) -> bool:
         failed = session.scalar(select(func.count()).select_from(OutboxAction).where(OutboxAction.status == "failed"))
     click.echo(f"staff confirmed in WeCom (sandbox) and results were polled: {polled.confirmed} tasks confirmed; "
                f"1:1 deliveries by status {deliveries}")
-    click.echo(f"sandbox: {len(state.mass_tasks)} mass-send tasks, {len(state.moment_tasks)} Moments tasks; "
-               f"violations {state.violation_total()}")
-    return planned > 0 and not failed and state.violation_total() == 0
+    click.echo(f"sandbox: {len(state.campaigns.mass_tasks)} mass-send tasks, "
+               f"{len(state.moments.moment_tasks)} Moments tasks; violations {state.core.violation_total()}")
+    return planned > 0 and not failed and state.core.violation_total() == 0
 

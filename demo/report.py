@@ -7,30 +7,31 @@ from collections import Counter
 import click
 from sqlalchemy import func, select
 
+from app.services import Services
 from app.store.models import Contact, Follow, OutboxAction
 
 
 def welcome_latencies(state) -> list[float]:
     """Seconds from each add event (code issued) to the welcome message reaching the sandbox."""
-    with state.lock:
-        issued = {(c.userid, c.external_userid): c.issued_at for c in state.welcome_codes.values()}
-        return [m["at"] - issued[(m["userid"], ext)] for ext, sent in state.welcome_log.items() for m in sent
+    with state.core.lock:
+        issued = {(c.userid, c.external_userid): c.issued_at for c in state.contacts.welcome_codes.values()}
+        return [m["at"] - issued[(m["userid"], ext)] for ext, sent in state.contacts.welcome_log.items() for m in sent
                 if (m["userid"], ext) in issued]
 
 
-def stage_tag_counts(services, state) -> Counter:
+def stage_tag_counts(services: Services, state) -> Counter:
     """For every live relation in the sandbox: how many journey-stage tags it carries."""
     journey = services.content.journey
     with services.sessions() as session:
         from app.store.models import Tag
 
         stage_ids = set(session.execute(select(Tag.tag_id).where(Tag.group_name == journey.tag_group)).scalars())
-    with state.lock:
-        relations = [(userid, ext) for (userid, ext), follow in state.follows.items() if not follow.half]
-    return Counter(len(state.tags_of(ext, userid) & stage_ids) for userid, ext in relations)
+    with state.core.lock:
+        relations = [(userid, ext) for (userid, ext), follow in state.contacts.follows.items() if not follow.half]
+    return Counter(len(state.contacts.tags_of(ext, userid) & stage_ids) for userid, ext in relations)
 
 
-def report_journey(services, sandbox, since_action: int, actions: dict[str, int]) -> bool:
+def report_journey(services: Services, sandbox, since_action: int, actions: dict[str, int]) -> bool:
     """Print contacts by stage and channel, welcome latency and stage tags; return whether all is well."""
     journey = services.content.journey
     with services.sessions() as session:
@@ -58,15 +59,15 @@ def report_journey(services, sandbox, since_action: int, actions: dict[str, int]
     return set(tags) <= {1} and actions.get("failed", 0) == 0 and not actions.get("pending")
 
 
-def report_inquiries(services, sandbox) -> bool:
+def report_inquiries(services: Services, sandbox) -> bool:
     """Print what prospects said, who became a hot lead, and one alert as sales saw it."""
     from app.store.models import ArchivedMessage, LeadAlert
 
     with services.sessions() as session:
-        messages = session.scalar(select(func.count()).select_from(ArchivedMessage))
+        messages = session.scalar(select(func.count()).select_from(ArchivedMessage)) or 0
         alerts = session.execute(select(LeadAlert).order_by(LeadAlert.id)).scalars().all()
         opted = session.scalar(select(func.count()).select_from(Contact).where(Contact.nurture_stopped == "opted_out"))
-    robot = sandbox.state.robot_messages(services.settings.sales_robot_key or "")
+    robot = sandbox.state.messaging.robot_messages(services.settings.sales_robot_key or "")
     click.echo(f"\nprospect messages read from the session archive: {messages}; hot leads alerted: {len(alerts)} "
                f"(robot posts {len(robot)}); opted out: {opted}")
     if alerts:

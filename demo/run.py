@@ -14,11 +14,12 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from app.services import build_services
+from app.services import Services
 from app.settings import Settings
 from app.store.db import upgrade
 from app.store.models import InboxEvent, OutboxAction
 from app.web.factory import create_app
+from app.wiring import build_services
 from demo.console_account import ensure_demo_admin
 from demo.nurture import run_nurture
 from demo.ports import free_port
@@ -48,15 +49,15 @@ def verify_callback_url(callback_url: str, settings: Settings) -> bool:
 def wait_quiet(sandbox: SandboxServer, quiet: float, timeout: float) -> None:
     """Wait until the sandbox has sent no callback for `quiet` seconds (message notifications trail the scenario)."""
     pause, deadline = threading.Event(), time.monotonic() + timeout
-    seen, since = len(sandbox.state.callbacks_sent), time.monotonic()
+    seen, since = len(sandbox.state.core.callbacks_sent), time.monotonic()
     while time.monotonic() - since < quiet and time.monotonic() < deadline:
         pause.wait(0.2)
-        now_seen = len(sandbox.state.callbacks_sent)
+        now_seen = len(sandbox.state.core.callbacks_sent)
         if now_seen != seen:
             seen, since = now_seen, time.monotonic()
 
 
-def wait_settled(services, model, since_id: int, deadline: float) -> dict[str, int]:
+def wait_settled(services: Services, model, since_id: int, deadline: float) -> dict[str, int]:
     """Wait until the inbox events or outbox actions of this run are finished; return counts by status."""
     pause = threading.Event()
     while True:
@@ -83,7 +84,7 @@ def run_demo(once: bool, port: int, scenario_path: str | None = None) -> int:
         encoding_aes_key=base.wecom_aes_key, callback_url=callback_url, agent_id=base.wecom_agent_id,
         auto_confirm_rate=1.0, auto_confirm_delay=1800,
     ))
-    keys = json.dumps({str(v): pem for v, pem in sandbox.state.archive_private_keys().items()})
+    keys = json.dumps({str(v): pem for v, pem in sandbox.state.archive.private_keys().items()})
     settings = base.model_copy(update={"wecom_api_base": sandbox.api_base, "archive_private_keys": keys})
     services = build_services(settings)
     upgrade(services.engine)
@@ -98,7 +99,7 @@ def run_demo(once: bool, port: int, scenario_path: str | None = None) -> int:
         services.close()
 
 
-def _play(services, sandbox: SandboxServer, callback_url: str, once: bool, scenario_path: str | None) -> int:
+def _play(services: Services, sandbox: SandboxServer, callback_url: str, once: bool, scenario_path: str | None) -> int:
     settings = services.settings
     click.echo(f"SCRM service  : {callback_url} (database {services.engine.url.render_as_string(hide_password=True)}, "
                f"queue {'redis' if services.redis else 'in-process'})")
@@ -106,13 +107,13 @@ def _play(services, sandbox: SandboxServer, callback_url: str, once: bool, scena
     verified = verify_callback_url(callback_url, settings)
     click.echo(f"callback URL verification (GET echostr): {'ok' if verified else 'FAILED'}")
     with services.sessions() as session:
-        since_id = session.scalar(select(func.coalesce(func.max(InboxEvent.id), 0)))
-        since_action = session.scalar(select(func.coalesce(func.max(OutboxAction.id), 0)))
+        since_id = session.scalar(select(func.coalesce(func.max(InboxEvent.id), 0))) or 0
+        since_action = session.scalar(select(func.coalesce(func.max(OutboxAction.id), 0))) or 0
     scenario = load_scenario(scenario_path or DEFAULT_SCENARIO)
     click.echo(f"scenario '{scenario.name}': {scenario.days} simulated days played in {PLAY_SECONDS:.0f} s ...")
     played = run_scenario(sandbox.state, scenario, within=PLAY_SECONDS)
     click.echo(f"actions: {played}")
-    sandbox.state.wait_callbacks(played.get("add", 0) + played.get("leave", 0), timeout=SETTLE_SECONDS)
+    sandbox.state.core.wait_callbacks(played.get("add", 0) + played.get("leave", 0), timeout=SETTLE_SECONDS)
     wait_quiet(sandbox, QUIET_SECONDS, SETTLE_SECONDS)
     deadline = time.monotonic() + SETTLE_SECONDS
     statuses = wait_settled(services, InboxEvent, since_id, deadline)
@@ -134,8 +135,8 @@ def _play(services, sandbox: SandboxServer, callback_url: str, once: bool, scena
     return 0
 
 
-def _report(services, sandbox: SandboxServer, since_id: int, statuses: dict[str, int]) -> bool:
-    deliveries = sandbox.state.callbacks_sent
+def _report(services: Services, sandbox: SandboxServer, since_id: int, statuses: dict[str, int]) -> bool:
+    deliveries = sandbox.state.core.callbacks_sent
     delivered = [d for d in deliveries if d.status == "delivered"]
     attempts = Counter(d.attempts for d in deliveries)
     with services.sessions() as session:
@@ -150,6 +151,6 @@ def _report(services, sandbox: SandboxServer, since_id: int, statuses: dict[str,
         click.echo(f"  {kind} / {change_type or '-'}: {count}")
     stored = sum(count for *_, count in kinds)
     click.echo(f"inbox: {stored} events, by status {statuses}")
-    violations = sandbox.state.violation_total()
-    click.echo(f"sandbox platform-rule violations: {violations} {sandbox.state.violations or ''}")
+    violations = sandbox.state.core.violation_total()
+    click.echo(f"sandbox platform-rule violations: {violations} {sandbox.state.core.violations or ''}")
     return stored == len(delivered) == len(deliveries) and statuses.get("done", 0) == stored and violations == 0

@@ -16,8 +16,9 @@ from rq.worker import WorkerStatus
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.metrics.actions import count_job_failure, count_killed_horse
-from app.services import build_services, current_services, install
+from app.services import current_services, install
 from app.settings import Settings
+from app.wiring import build_services
 from jobs.pipeline.inbox_sweeper import sweep_inbox
 from jobs.queues import QUEUE_NAMES, RedisQueues
 from jobs.schedule.ticks import record_killed

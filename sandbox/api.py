@@ -55,8 +55,8 @@ def call(path: str) -> Any:
         return jsonify({"errcode": 48001, "errmsg": f"api not simulated by the sandbox: {path}"}), 404
     entry: dict[str, Any] = {}
     try:
-        entry = state.record_call(path, request.method)
-        fault = state.take_fault(path)
+        entry = state.access.record_call(path, request.method)
+        fault = state.access.take_fault(path)
         if fault and not fault.after_effect:
             reply = _fault_reply(fault)
             if reply is not None:
@@ -65,7 +65,7 @@ def call(path: str) -> Any:
         if request.method == "GET" and not target.allows_get:
             raise ApiError(43002)
         if target.needs_token:
-            state.check_token(request.args.get("access_token"))
+            state.access.check_token(request.args.get("access_token"))
         answer = target.handler(state, request.args.to_dict(), _json_body()) or {}
         if fault and fault.after_effect:
             reply = _fault_reply(fault)

@@ -15,24 +15,24 @@ if TYPE_CHECKING:
 @endpoint("gettoken", get=True, token=False)
 def gettoken(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """Issue an access token for a valid corpid and secret."""
-    return state.issue_token(args.get("corpid"), args.get("corpsecret"))
+    return state.access.issue_token(args.get("corpid"), args.get("corpsecret"))
 
 
 @endpoint("externalcontact/get_follow_user_list", get=True)
 def follow_user_list(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """List the staff who have customer contact enabled."""
-    return {"follow_user": list(state.staff)}
+    return {"follow_user": list(state.config.staff)}
 
 
 @endpoint("externalcontact/list", get=True)
 def contact_list(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """List a staff member's external_userids."""
-    userid = state.require_staff(args.get("userid") or body.get("userid"))
-    return {"external_userid": state.customers_of(userid)}
+    userid = state.contacts.require_staff(args.get("userid") or body.get("userid"))
+    return {"external_userid": state.contacts.customers_of(userid)}
 
 
 def _contact_json(state: "SandboxState", ext: str) -> dict[str, Any]:
-    c = state.contacts[ext]
+    c = state.contacts.contacts[ext]
     return {"external_userid": c.external_userid, "name": c.name, "type": c.type, "avatar": c.avatar,
             "gender": c.gender, "corp_name": c.corp_name}
 
@@ -46,13 +46,13 @@ def _follow_json(f: Follow) -> dict[str, Any]:
 def contact_get(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """Return one contact with every staff member who follows it."""
     ext = args.get("external_userid") or body.get("external_userid")
-    with state.lock:
-        ext = state.require_contact(ext).external_userid
-        follows = state.follows_of_contact(ext)
+    with state.core.lock:
+        ext = state.contacts.require_contact(ext).external_userid
+        follows = state.contacts.follows_of_contact(ext)
         if not follows:
             raise ApiError(84061)
         return {"external_contact": _contact_json(state, ext),
-                "follow_user": [{**_follow_json(f), "tags": [state.tag_json(t) for t in sorted(f.tags)]}
+                "follow_user": [{**_follow_json(f), "tags": [state.tags.tag_json(t) for t in sorted(f.tags)]}
                                 for f in follows]}
 
 
@@ -64,9 +64,9 @@ def batch_get_by_user(state: "SandboxState", args: dict[str, str], body: dict[st
     if not userids:
         raise ApiError(40058, "userid_list is required")
     for u in userids:
-        state.require_staff(u)
-    with state.lock:
-        rows = [state.follows[(u, e)] for u in dict.fromkeys(userids) for e in state.customers_of(u)]
+        state.contacts.require_staff(u)
+    with state.core.lock:
+        rows = [state.contacts.follows[(u, e)] for u in dict.fromkeys(userids) for e in state.contacts.customers_of(u)]
         items, cursor = page(rows, body.get("cursor"), body.get("limit"), default=50, maximum=100)
         return {"external_contact_list": [
             {"external_contact": _contact_json(state, f.external_userid),
@@ -77,10 +77,10 @@ def batch_get_by_user(state: "SandboxState", args: dict[str, str], body: dict[st
 @endpoint("externalcontact/remark")
 def remark(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> None:
     """Set a staff member's remark and description for a contact."""
-    userid = state.require_staff(body.get("userid"))
-    state.require_contact(body.get("external_userid"))
-    with state.lock:
-        follow = state.follow_of(userid, body["external_userid"])
+    userid = state.contacts.require_staff(body.get("userid"))
+    state.contacts.require_contact(body.get("external_userid"))
+    with state.core.lock:
+        follow = state.contacts.follow_of(userid, body["external_userid"])
         if "remark" in body:
             follow.remark = check_text(body["remark"], 20)
         if "description" in body:
@@ -90,40 +90,40 @@ def remark(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) ->
 @endpoint("externalcontact/add_contact_way")
 def add_contact_way(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """Create a channel QR code carrying a `state`."""
-    return state.add_contact_way(body)
+    return state.contacts.add_contact_way(body)
 
 
 @endpoint("externalcontact/get_corp_tag_list")
 def get_corp_tag_list(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """List corp tag groups and tags."""
-    return {"tag_group": state.corp_tag_list(body.get("tag_id") or [], body.get("group_id") or [])}
+    return {"tag_group": state.tags.corp_tag_list(body.get("tag_id") or [], body.get("group_id") or [])}
 
 
 @endpoint("externalcontact/add_corp_tag")
 def add_corp_tag(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """Add corp tags to a group."""
-    return {"tag_group": state.add_corp_tag(body)}
+    return {"tag_group": state.tags.add_corp_tag(body)}
 
 
 @endpoint("externalcontact/edit_corp_tag")
 def edit_corp_tag(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> None:
     """Rename or reorder a corp tag or group."""
-    state.edit_corp_tag(body)
+    state.tags.edit_corp_tag(body)
 
 
 @endpoint("externalcontact/del_corp_tag")
 def del_corp_tag(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> None:
     """Delete corp tags or groups."""
-    state.del_corp_tag(body)
+    state.tags.del_corp_tag(body)
 
 
 @endpoint("externalcontact/mark_tag")
 def mark_tag(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> None:
     """Tag or untag a contact for one staff member."""
-    state.mark_tag(body)
+    state.tags.mark_tag(body)
 
 
 @endpoint("externalcontact/send_welcome_msg")
 def send_welcome_msg(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> None:
     """Send the welcome message for a fresh welcome code."""
-    state.send_welcome(body)
+    state.contacts.send_welcome(body)

@@ -12,10 +12,10 @@ if TYPE_CHECKING:
 @endpoint("message/send")
 def message_send(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     """Send an app message to staff."""
-    return state.send_app_message(body)
+    return state.messaging.send_app_message(body)
 
 
 @endpoint("webhook/send", token=False)
 def webhook_send(state: "SandboxState", args: dict[str, str], body: dict[str, Any]) -> None:
     """Post a group robot message (the key is the only credential)."""
-    state.send_robot_message(args.get("key"), body)
+    state.messaging.send_robot_message(args.get("key"), body)

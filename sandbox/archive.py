@@ -1,4 +1,5 @@
-"""Session archive (会话内容存档): a seq per chat message, RSA keys by version, GetChatData and msgaudit_notify."""
+"""The archive part: the session archive (会话内容存档), with a seq per chat message, RSA keys by version, GetChatData
+and msgaudit_notify."""
 from __future__ import annotations
 
 import base64
@@ -7,18 +8,14 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import Blueprint, current_app, jsonify, request
 
 from sandbox.core import SandboxCore
 from sandbox.errors import ApiError
-
-if TYPE_CHECKING:
-    from sandbox.state import SandboxState
 
 MAX_LIMIT = 1000
 DAY = 86400.0
@@ -48,47 +45,47 @@ def seal_message(public_key: rsa.RSAPublicKey, message: dict[str, Any]) -> tuple
     return base64.b64encode(encrypted_key).decode(), base64.b64encode(sealed).decode()
 
 
-class ArchiveMixin(SandboxCore):
+class Archive:
     """The archive the Finance SDK reads: sequence numbers, versioned key pairs, the 5-day window, notifications."""
 
-    def __init__(self) -> None:
-        self.archive_entries: list[ArchivedMessage] = []
-        self._archive_keys: dict[int, rsa.RSAPrivateKey] = {
-            int(v): _new_key() for v in self.config.archive_key_versions}
-        self._archive_version = max(int(v) for v in self.config.archive_key_versions)
+    def __init__(self, core: SandboxCore) -> None:
+        self.core = core
+        self.entries: list[ArchivedMessage] = []
+        self._keys: dict[int, rsa.RSAPrivateKey] = {int(v): _new_key() for v in core.config.archive_key_versions}
+        self._version = max(int(v) for v in core.config.archive_key_versions)
         self._notify_lock = threading.Lock()
         self._notify_timer: threading.Timer | None = None
         self._last_notify = float("-inf")
-        self._archive_closed = False
+        self._closed = False
 
-    def archive_private_keys(self) -> dict[int, str]:
+    def private_keys(self) -> dict[int, str]:
         """Return every private key as PKCS#1 PEM by version (what the corp keeps; for tests and the demo)."""
         return {version: key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                            serialization.NoEncryption()).decode()
-                for version, key in dict(self._archive_keys).items()}
+                for version, key in dict(self._keys).items()}
 
-    def archive_use_key(self, version: int) -> None:
+    def use_key(self, version: int) -> None:
         """Seal new messages with key `version`, generating it first (an admin uploading a new public key)."""
-        with self.lock:
-            if version not in self._archive_keys:
-                self._archive_keys[version] = _new_key()
-            self._archive_version = version
+        with self.core.lock:
+            if version not in self._keys:
+                self._keys[version] = _new_key()
+            self._version = version
 
-    def archive_record(self, message: dict[str, Any]) -> ArchivedMessage:
+    def record(self, message: dict[str, Any]) -> ArchivedMessage:
         """Archive one chat message under the next seq and the current key version; schedule a notify."""
-        with self.lock:
-            entry = ArchivedMessage(len(self.archive_entries) + 1, self._archive_version, message)
-            self.archive_entries.append(entry)
-        if self.config.callback_url:
+        with self.core.lock:
+            entry = ArchivedMessage(len(self.entries) + 1, self._version, message)
+            self.entries.append(entry)
+        if self.core.config.callback_url:
             self._schedule_notify()
         return entry
 
     def _schedule_notify(self) -> None:
         """Emit msgaudit_notify now, or once at the end of the current interval (WeCom batches notifications)."""
         with self._notify_lock:
-            if self._archive_closed or self._notify_timer is not None:
+            if self._closed or self._notify_timer is not None:
                 return
-            wait = self._last_notify + self.config.archive_notify_interval - self.clock.now()
+            wait = self._last_notify + self.core.config.archive_notify_interval - self.core.clock.now()
             if wait <= 0:
                 self._notify_now_locked()
                 return
@@ -99,25 +96,25 @@ class ArchiveMixin(SandboxCore):
     def _notify_from_timer(self) -> None:
         with self._notify_lock:
             self._notify_timer = None
-            if not self._archive_closed:
+            if not self._closed:
                 self._notify_now_locked()
 
     def _notify_now_locked(self) -> None:
-        self._last_notify = self.clock.now()
-        self.emit("msgaudit_notify", {"AgentID": self.config.archive_agent_id, "Event": "msgaudit_notify"})
+        self._last_notify = self.core.clock.now()
+        self.core.emit("msgaudit_notify", {"AgentID": self.core.config.archive_agent_id, "Event": "msgaudit_notify"})
 
     def get_chat_data(self, seq: object, limit: object, secret: object) -> dict[str, Any]:
         """Answer GetChatData: messages after `seq` (at most `limit` ≤ 1000) still inside the retention window."""
-        if secret != self.config.archive_secret:
+        if secret != self.core.config.archive_secret:
             raise ApiError(40001, "invalid archive secret")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise ApiError(40058, "seq must be a non-negative integer")
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
             raise ApiError(40058, f"limit must be between 1 and {MAX_LIMIT}")
-        oldest_ms = (self.clock.now() - self.config.archive_retention_days * DAY) * 1000
-        with self.lock:
-            entries = [e for e in self.archive_entries[seq:] if e.message["msgtime"] >= oldest_ms][:limit]
-            keys = dict(self._archive_keys)
+        oldest_ms = (self.core.clock.now() - self.core.config.archive_retention_days * DAY) * 1000
+        with self.core.lock:
+            entries = [e for e in self.entries[seq:] if e.message["msgtime"] >= oldest_ms][:limit]
+            keys = dict(self._keys)
         chatdata = []
         for e in entries:
             random_key, chat_msg = seal_message(keys[e.key_version].public_key(), e.message)
@@ -125,36 +122,10 @@ class ArchiveMixin(SandboxCore):
                              "encrypt_random_key": random_key, "encrypt_chat_msg": chat_msg})
         return {"errcode": 0, "errmsg": "ok", "chatdata": chatdata}
 
-    def archive_close(self) -> None:
+    def close(self) -> None:
         """Cancel a pending notification."""
         with self._notify_lock:
-            self._archive_closed = True
+            self._closed = True
             if self._notify_timer is not None:
                 self._notify_timer.cancel()
                 self._notify_timer = None
-
-
-bp = Blueprint("sandbox_finance", __name__, url_prefix="/sandbox/finance")
-
-
-@bp.errorhandler(ApiError)
-def _sdk_error(err: ApiError) -> Any:
-    """Answer like the SDK: errcode and errmsg in the JSON, HTTP 200."""
-    return jsonify(err.body())
-
-
-@bp.post("/getchatdata")
-def getchatdata() -> Any:
-    """Serve GetChatData over HTTP: {seq, limit, secret} → {errcode, chatdata[]}."""
-    state: SandboxState = current_app.extensions["sandbox_state"]
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(47001)
-    return jsonify(state.get_chat_data(body.get("seq", 0), body.get("limit", MAX_LIMIT), body.get("secret")))
-
-
-@bp.get("/private_keys")
-def private_keys() -> Any:
-    """Return the archive private keys by version (a sandbox-only convenience for a separate-process demo)."""
-    state: SandboxState = current_app.extensions["sandbox_state"]
-    return jsonify({str(v): pem for v, pem in state.archive_private_keys().items()})

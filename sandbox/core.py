@@ -1,10 +1,11 @@
-"""What every part of the simulated corp shares: config, clock, lock, seeded ids, rule breaches and callbacks."""
+"""The core every sandbox part is built on: config, clock, lock, seeded ids, the API call log, rule breaches and
+callbacks."""
 from __future__ import annotations
 
 import random
 import string
 import threading
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
 
 from sandbox.callbacks import CallbackSender, event_xml
@@ -15,8 +16,14 @@ from sandbox.records import Delivery
 ID_ALPHABET = string.ascii_letters + string.digits
 
 
+def api_path(path: str) -> str:
+    """Normalise '/cgi-bin/externalcontact/get' and friends to 'externalcontact/get'."""
+    path = path.strip("/")
+    return path[len("cgi-bin/"):] if path.startswith("cgi-bin/") else path
+
+
 class SandboxCore:
-    """The base of every sandbox part (the mixins of SandboxState), so each can rely on what it shares."""
+    """What the parts of the simulated corp share; one lock guards all of their data."""
 
     def __init__(self, config: SandboxConfig | None = None, clock: SandboxClock | None = None) -> None:
         self.config = config or SandboxConfig()
@@ -27,6 +34,8 @@ class SandboxCore:
         self.rng = random.Random(self.config.seed)
         self._violations: Counter[str] = Counter()
         self.violation_log: list[dict[str, Any]] = []
+        self.call_log: deque[dict[str, Any]] = deque(maxlen=100_000)
+        self.call_counts: Counter[str] = Counter()
         self._sender = CallbackSender(self.config, self.clock.now)
 
     @property
@@ -56,6 +65,17 @@ class SandboxCore:
         with self.lock:
             return sum(self._violations.values())
 
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        """Return the logged API calls, oldest first."""
+        with self.lock:
+            return list(self.call_log)
+
+    def calls_to(self, path: str) -> int:
+        """Return how many times an endpoint was called."""
+        with self.lock:
+            return self.call_counts[api_path(path)]
+
     def emit(self, event: str, fields: dict[str, str | int]) -> Delivery:
         """Send one callback event (Event/ChangeType plus fields) to the app."""
         head: dict[str, str | int] = {"ToUserName": self.config.corp_id, "FromUserName": "sys",
@@ -70,3 +90,7 @@ class SandboxCore:
     def wait_callbacks(self, n: int, timeout: float = 10.0) -> bool:
         """Block until `n` callback deliveries have finished (or `timeout`); return whether they did."""
         return self._sender.wait(n, timeout)
+
+    def close(self) -> None:
+        """Stop the callback workers."""
+        self._sender.close()

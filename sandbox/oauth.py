@@ -32,7 +32,7 @@ _lock = threading.Lock()
 
 def _mint(state: "SandboxState", kind: str, identity: str, prefix: str) -> str:
     """Store a single-use code naming `identity` (a contact or a member) for CODE_TTL seconds."""
-    code = state.new_id(prefix, 32)
+    code = state.core.new_id(prefix, 32)
     with _lock:
         _codes.setdefault(state, {})[code] = (kind, identity, state.clock.now() + CODE_TTL)
     return code
@@ -54,7 +54,7 @@ def _redeem(state: "SandboxState", code: str, kinds: tuple[str, ...]) -> tuple[s
 
 def issue_code(state: "SandboxState", external_userid: str) -> str:
     """Mint a single-use code that identifies `external_userid` (who must be a contact of the corp)."""
-    if external_userid not in state.contacts:
+    if external_userid not in state.contacts.contacts:
         raise KeyError(f"unknown external_userid {external_userid}")
     return _mint(state, "contact", external_userid, "oc")
 
@@ -73,7 +73,7 @@ def getuserinfo(state: "SandboxState", args: dict[str, str], _body: dict[str, An
 
 def issue_member_code(state: "SandboxState", userid: str) -> str:
     """Mint a single-use code for a corp member, as WeCom's web login (QR or in-client OAuth) does."""
-    if userid not in state.staff:
+    if userid not in state.config.staff:
         raise KeyError(f"unknown member userid {userid}")
     return _mint(state, "member", userid, "mc")
 
@@ -118,6 +118,6 @@ def authorize() -> Any:
         return jsonify({"errcode": 40001, "errmsg": "invalid response_type or scope"}), 400
     viewer = request.headers.get("X-Sandbox-Viewer") or request.cookies.get("sandbox_viewer")
     query = {"state": args.get("state", "")}
-    if viewer and viewer in state.contacts:
+    if viewer and viewer in state.contacts.contacts:
         query = {"code": issue_code(state, viewer), **query}
     return redirect(f"{target}{'&' if '?' in target else '?'}{urlencode(query)}", 302)

@@ -170,7 +170,7 @@ def run_scenario(state: "SandboxState", scenario: Scenario | dict[str, Any] | st
         scenario = load_scenario(scenario)
     elif isinstance(scenario, dict):
         scenario = parse_scenario(scenario)
-    actions = build_actions(scenario, state.staff)
+    actions = build_actions(scenario, state.config.staff)
     stop = stop or threading.Event()
     start = state.clock.now()
     done: Counter[str] = Counter()
@@ -197,12 +197,13 @@ def run_scenario(state: "SandboxState", scenario: Scenario | dict[str, Any] | st
 
 def _play(state: "SandboxState", action: Action, done: Counter[str]) -> None:
     if action.kind == "add":
-        state.add_prospect(action.userid, state=action.state, half=action.half, external_userid=action.external_userid)
-    elif not state.is_friend(action.userid, action.external_userid):
+        state.contacts.add_prospect(action.userid, state=action.state, half=action.half,
+                                    external_userid=action.external_userid)
+    elif not state.contacts.is_friend(action.userid, action.external_userid):
         done["skipped"] += 1
         return
     elif action.kind == "message":
-        state.record_message(action.external_userid, action.userid, action.text)
+        state.contacts.record_message(action.external_userid, action.userid, action.text)
     else:
-        state.delete_follow(action.external_userid, action.userid)
+        state.contacts.delete_follow(action.external_userid, action.userid)
     done[action.kind] += 1

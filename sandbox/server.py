@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from sandbox import api, archive, control, oauth
+from sandbox import api, api_finance, control, oauth
 from sandbox.config import SandboxConfig
 from sandbox.state import SandboxState
 
@@ -27,7 +27,7 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     app.extensions["sandbox_state"] = state
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
-    app.register_blueprint(archive.bp)
+    app.register_blueprint(api_finance.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(oauth.authorize_bp)
 

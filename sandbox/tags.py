@@ -1,9 +1,10 @@
-"""Corp tags, tag groups and per-relation tagging."""
+"""The tags part: corp tags, tag groups and per-relation tagging."""
 from __future__ import annotations
 
 from typing import Any
 
-from sandbox.contacts import ContactsMixin
+from sandbox.contacts import Contacts
+from sandbox.core import SandboxCore
 from sandbox.errors import ApiError
 from sandbox.records import Tag, TagGroup
 
@@ -11,16 +12,18 @@ MAX_CORP_TAGS = 3000
 MAX_RELATION_TAGS = 3000
 
 
-class TagsMixin(ContactsMixin):
-    """The corp's tag library and the tags each staff member puts on each contact."""
+class Tags:
+    """The corp's tag library and the tags each staff member puts on each contact (relations kept by `contacts`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, core: SandboxCore, contacts: Contacts) -> None:
+        self.core = core
+        self.contacts = contacts
         self.tag_groups: dict[str, TagGroup] = {}
         self.tags: dict[str, Tag] = {}
 
     def corp_tag_list(self, tag_ids: list[str], group_ids: list[str]) -> list[dict[str, Any]]:
         """Answer get_corp_tag_list: all groups, or the given groups, or the groups holding the given tags."""
-        with self.lock:
+        with self.core.lock:
             groups = sorted(self.tag_groups.values(), key=lambda g: (-g.order, g.create_time))
             out = []
             for g in groups:
@@ -51,14 +54,14 @@ class TagsMixin(ContactsMixin):
         names = [t.get("name") if isinstance(t, dict) else None for t in new_tags]
         if any(not isinstance(n, str) or not n or len(n) > 30 for n in names) or len(set(names)) != len(names):
             raise ApiError(40058, "tag names must be distinct, 1..30 characters")
-        with self.lock:
-            now = int(self.clock.now())
+        with self.core.lock:
+            now = int(self.core.clock.now())
             group = self._find_group(body)
             if group is None:
                 name = body.get("group_name")
                 if not isinstance(name, str) or not name or len(name) > 30:
                     raise ApiError(40058, "group_name must be 1..30 characters")
-                group = TagGroup(self.new_id("et", 30), name, int(body.get("order") or 0), now)
+                group = TagGroup(self.core.new_id("et", 30), name, int(body.get("order") or 0), now)
             if len(self.tags) + len(new_tags) > MAX_CORP_TAGS:
                 raise ApiError(40058, f"at most {MAX_CORP_TAGS} corp tags")
             existing = {t.name for t in self.tags.values() if t.group_id == group.group_id}
@@ -67,12 +70,12 @@ class TagsMixin(ContactsMixin):
             self.tag_groups[group.group_id] = group
             created = []
             for spec in new_tags:
-                tag = Tag(self.new_id("et", 30), spec["name"], group.group_id, int(spec.get("order") or 0), now)
+                tag = Tag(self.core.new_id("et", 30), spec["name"], group.group_id, int(spec.get("order") or 0), now)
                 self.tags[tag.id] = tag
                 created.append(tag)
                 if emit:
-                    self.emit("change_external_tag", {"Event": "change_external_tag", "ChangeType": "create",
-                                                      "Id": tag.id, "TagType": "tag"})
+                    self.core.emit("change_external_tag", {"Event": "change_external_tag", "ChangeType": "create",
+                                                           "Id": tag.id, "TagType": "tag"})
             return self._group_json(group, created)
 
     def _find_group(self, body: dict[str, Any]) -> TagGroup | None:
@@ -86,7 +89,7 @@ class TagsMixin(ContactsMixin):
 
     def edit_corp_tag(self, body: dict[str, Any], emit: bool = False) -> None:
         """Answer edit_corp_tag: rename or reorder a tag or a tag group."""
-        with self.lock:
+        with self.core.lock:
             target = self.tags.get(body.get("id", "")) or self.tag_groups.get(body.get("id", ""))
             if target is None:
                 raise ApiError(40068)
@@ -102,40 +105,40 @@ class TagsMixin(ContactsMixin):
                 target.order = int(body["order"])
             if emit:
                 kind, ident = ("tag", target.id) if isinstance(target, Tag) else ("tag_group", target.group_id)
-                self.emit("change_external_tag", {"Event": "change_external_tag", "ChangeType": "update",
-                                                  "Id": ident, "TagType": kind})
+                self.core.emit("change_external_tag", {"Event": "change_external_tag", "ChangeType": "update",
+                                                       "Id": ident, "TagType": kind})
 
     def del_corp_tag(self, body: dict[str, Any], emit: bool = False) -> None:
         """Answer del_corp_tag: delete tags and groups; a group left empty goes too."""
         tag_ids, group_ids = body.get("tag_id") or [], body.get("group_id") or []
         if not tag_ids and not group_ids:
             raise ApiError(40058, "tag_id or group_id is required")
-        with self.lock:
+        with self.core.lock:
             if any(t not in self.tags for t in tag_ids) or any(g not in self.tag_groups for g in group_ids):
                 raise ApiError(40068)
             doomed = set(tag_ids) | {t.id for t in self.tags.values() if t.group_id in group_ids}
             touched = {self.tags[t].group_id for t in doomed}
             for tid in doomed:
                 del self.tags[tid]
-            for follow in self.follows.values():
+            for follow in self.contacts.follows.values():
                 follow.tags -= doomed
             for gid in touched:
                 if gid in group_ids or not any(t.group_id == gid for t in self.tags.values()):
                     del self.tag_groups[gid]
             if emit:
                 for tid in sorted(doomed):
-                    self.emit("change_external_tag", {"Event": "change_external_tag", "ChangeType": "delete",
-                                                      "Id": tid, "TagType": "tag"})
+                    self.core.emit("change_external_tag", {"Event": "change_external_tag", "ChangeType": "delete",
+                                                           "Id": tid, "TagType": "tag"})
 
     def mark_tag(self, body: dict[str, Any]) -> None:
         """Answer mark_tag: add and remove corp tags on one staff–contact relation (no callback)."""
-        userid = self.require_staff(body.get("userid"))
-        self.require_contact(body.get("external_userid"))
+        userid = self.contacts.require_staff(body.get("userid"))
+        self.contacts.require_contact(body.get("external_userid"))
         add, remove = body.get("add_tag") or [], body.get("remove_tag") or []
         if not isinstance(add, list) or not isinstance(remove, list) or not (add or remove):
             raise ApiError(40058, "add_tag and remove_tag cannot both be empty")
-        with self.lock:
-            follow = self.follow_of(userid, body["external_userid"])
+        with self.core.lock:
+            follow = self.contacts.follow_of(userid, body["external_userid"])
             if any(t not in self.tags for t in (*add, *remove)):
                 raise ApiError(40068)
             if len(follow.tags | set(add)) > MAX_RELATION_TAGS:

@@ -12,12 +12,12 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 
 import app.services as process_services
-from app.services import build_services
 from app.store.db import make_engine, upgrade
 from app.store.models import Base
 from app.web.factory import create_app
 from app.wecom.gateway import Gateway
 from app.wecom.ratelimit import RateLimits
+from app.wiring import build_services
 from sandbox import SandboxConfig, SandboxServer
 from tests.console_world import ConsoleWorld, start_console_world, stop_console_world
 from tests.gateway_helpers import CORP_ID, FAST_RETRY, SECRET

@@ -44,13 +44,13 @@ class ConsoleWorld:
 def start_console_world(database_url: str, redis_url: str, redis) -> ConsoleWorld:
     """Contacts of zhangsan (华东) and wangwu (华南) through the sandbox, each team with a hot lead; then serve."""
     world = start_world(database_url, redis_url, redis)
-    hot, quiet = (world.state.add_prospect("zhangsan", state="webinar_0302", emit=False)["external_userid"]
+    hot, quiet = (world.state.contacts.add_prospect("zhangsan", state="webinar_0302", emit=False)["external_userid"]
                   for _ in range(2))
-    other = world.state.add_prospect("wangwu", state="webinar_0302", emit=False)["external_userid"]
+    other = world.state.contacts.add_prospect("wangwu", state="webinar_0302", emit=False)["external_userid"]
     reconcile_contacts(world.services)
     world.drain()
     for ext, owner in ((hot, "zhangsan"), (other, "wangwu")):
-        world.state.record_message(ext, owner, QUESTION)
+        world.state.contacts.record_message(ext, owner, QUESTION)
     pull_archive(world.services)
     world.drain()
     tokens = {}

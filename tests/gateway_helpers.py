@@ -13,4 +13,4 @@ FAST_RETRY = RetryPolicy(attempts=4, base=0.01, factor=2.0, max_delay=0.05, dead
 
 def prospect(sb: SandboxServer, userid: str = "zhangsan", **kwargs: Any) -> dict[str, Any]:
     """Add a prospect to a staff member without firing a callback; return its ids and welcome code."""
-    return sb.state.add_prospect(userid, emit=False, **kwargs)
+    return sb.state.contacts.add_prospect(userid, emit=False, **kwargs)

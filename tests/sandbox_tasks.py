@@ -19,7 +19,7 @@ def sandbox_now(world: World) -> datetime:
 
 def prospects(world: World, userid: str, n: int) -> list[str]:
     """Add `n` prospects to a staff member in the sandbox (no callbacks)."""
-    return [world.state.add_prospect(userid, emit=False)["external_userid"] for _ in range(n)]
+    return [world.state.contacts.add_prospect(userid, emit=False)["external_userid"] for _ in range(n)]
 
 
 def _contact_id(session, external_userid: str) -> int:
@@ -36,7 +36,7 @@ def mass_task(world: World, sender: str, recipients: list[str], created_at: date
               attachments: list | None = None) -> tuple[int, str]:
     """Create a real mass-send task through the gateway and the rows the executor would leave; return (id, msgid)."""
     attachments = ROI if attachments is None else attachments
-    created = world.services.gateway.add_msg_template(sender, recipients, text, attachments)
+    created = world.services.gateway.sends.add_msg_template(sender, recipients, text, attachments)
     payload = {"sender": sender, "recipients": recipients, "text": text, "attachments": attachments,
                "sequence_key": "saas_nurture_30d", "step_id": "p07_roi"}
     result = {"msgid": created.msgid, "fail_list": list(created.fail_list), "adopted": created.adopted,
@@ -57,7 +57,7 @@ def mass_task(world: World, sender: str, recipients: list[str], created_at: date
 
 def moment_task(world: World, senders: list[str], created_at: datetime, text: str = "【行业观察】") -> tuple[int, str]:
     """Create a real Moments task through the gateway and its done action; return (id, jobid)."""
-    created = world.services.gateway.add_moment_task(text, sender_userids=senders)
+    created = world.services.gateway.moments.add_moment_task(text, sender_userids=senders)
     payload = {"text": text, "attachments": [], "senders": senders, "tags": [], "sequence_key": "saas_nurture_30d",
                "step_id": "d00_am"}
     result = {"jobid": created.jobid, "moment_id": created.moment_id, "adopted": created.adopted,

@@ -12,7 +12,7 @@ AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def new_contact(world, state: str = "site_qr_pricing", userid: str = "lisi") -> int:
-    added = world.state.add_prospect(userid, state=state, emit=False)
+    added = world.state.contacts.add_prospect(userid, state=state, emit=False)
     world.post({"CreateTime": int(world.state.clock.now()), "ChangeType": "add_external_contact", "UserID": userid,
                 "ExternalUserID": added["external_userid"], "State": state, "WelcomeCode": added["welcome_code"]})
     world.drain()
@@ -25,7 +25,8 @@ def stage_tag_names(world, contact: dict) -> set[str]:
     relation = contact["relations"][0]
     with world.services.sessions() as session:
         names = dict(session.execute(select(Tag.tag_id, Tag.name)).all())
-    return {names[t] for t in world.state.tags_of(contact["external_userid"], relation["userid"]) if t in names}
+    tag_ids = world.state.contacts.tags_of(contact["external_userid"], relation["userid"])
+    return {names[t] for t in tag_ids if t in names}
 
 
 def test_contact_comes_with_its_timeline(world):

@@ -22,11 +22,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.services import build_services
 from app.store.contacts import get_or_create_contact
 from app.store.content_versions import store_version
 from app.store.models import Contact, LeadAlert, utcnow
 from app.web.factory import create_app
+from app.wiring import build_services
 from content.calendars import DEFAULT_CALENDAR
 from tests.callbacks import post_event, sample_xml
 from tests.fuzzing import FUZZ

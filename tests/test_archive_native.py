@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.wecom.archive import native_reader as native
+from app.wecom.archive.build import build_reader
 from app.wecom.archive.keys import ArchiveKeys
 from app.wecom.archive.native_reader import NativeArchiveReader, NativeSdkUnavailable, Slice, load_library
-from jobs.pipeline.archive_pull import build_reader
 from sandbox import SandboxConfig, SandboxServer
 from tests.settings import make_settings
 
@@ -101,7 +101,7 @@ class FakeSdk:
 
     def GetChatData(self, sdk, seq, limit, proxy, passwd, timeout, slice_p):
         self.calls.append(("GetChatData", seq, limit, proxy, timeout))
-        answer = self.state.get_chat_data(seq, limit, self.state.config.archive_secret)
+        answer = self.state.archive.get_chat_data(seq, limit, self.state.config.archive_secret)
         self._fill(slice_p, json.dumps(answer).encode())
         return 0
 
@@ -113,11 +113,11 @@ class FakeSdk:
 
 def test_reader_call_flow_over_the_sdk_functions(monkeypatch):
     with SandboxServer.start(SandboxConfig()) as sb:
-        ext = sb.state.add_prospect("zhangsan")["external_userid"]
-        sb.state.record_message(ext, "zhangsan", "你们的价格是多少？")
+        ext = sb.state.contacts.add_prospect("zhangsan")["external_userid"]
+        sb.state.contacts.record_message(ext, "zhangsan", "你们的价格是多少？")
         fake = FakeSdk(sb.state)
         monkeypatch.setattr(native, "load_library", lambda path: fake)
-        keys = ArchiveKeys.from_pems(sb.state.archive_private_keys())
+        keys = ArchiveKeys.from_pems(sb.state.archive.private_keys())
         reader = NativeArchiveReader("/opt/sdk", sb.state.config.corp_id, sb.state.config.archive_secret, keys,
                                      proxy="http://proxy:3128", timeout=7)
         raws = reader.fetch(0, 100)

@@ -11,7 +11,6 @@ from sqlalchemy import func, select, update
 from app.services import install
 from app.store import archive as store
 from app.store.models import ArchiveCursor, ArchivedMessage, OutboxAction
-from app.wecom.archive.hooks import NEW_MESSAGE_HOOKS
 from jobs.pipeline.archive_pull import pull_archive, pull_archive_job
 from sandbox import SandboxConfig, SandboxServer
 from tests.archive_helpers import archive_services, chat, cursor, seqs, stored
@@ -156,19 +155,15 @@ def test_lag_over_four_days_is_alerted(sandbox, services, caplog):
     assert pull_archive(services, now=now).lag_alerts == 0
 
 
-def test_hooks_get_new_prospect_message_ids_once(sandbox, services):
+def test_the_inquiry_step_gets_new_prospect_message_ids_once(sandbox, services):
     chat(sandbox.state, 6)
     seen: list[list[int]] = []
 
     def hook(_services, ids: list[int]) -> None:
         seen.append(ids)
 
-    NEW_MESSAGE_HOOKS.append(hook)
-    try:
-        pull_archive(services, limit=4)
-        pull_archive(services, limit=4)
-    finally:
-        NEW_MESSAGE_HOOKS.remove(hook)
+    pull_archive(services, limit=4, on_messages=hook)
+    pull_archive(services, limit=4, on_messages=hook)
     with services.sessions() as session:
         inbound = list(session.scalars(select(ArchivedMessage.id).where(ArchivedMessage.direction == "in")
                                        .order_by(ArchivedMessage.seq)))

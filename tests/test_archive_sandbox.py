@@ -8,10 +8,11 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
+from app.wecom.archive.build import build_reader
 from app.wecom.archive.keys import ArchiveKeys
 from app.wecom.archive.reader import UnknownKeyVersion
 from app.wecom.archive.sandbox_reader import SandboxArchiveReader
-from jobs.pipeline.archive_pull import build_reader, pull_archive
+from jobs.pipeline.archive_pull import pull_archive
 from sandbox import SandboxConfig, SandboxServer
 from tests.archive_helpers import archive_services, chat, cursor, seqs
 from tests.settings import make_settings
@@ -27,18 +28,18 @@ def sandbox():
 
 
 def reader_for(sandbox: SandboxServer, versions: list[int] | None = None) -> SandboxArchiveReader:
-    keys = {v: pem for v, pem in sandbox.state.archive_private_keys().items() if versions is None or v in versions}
+    keys = {v: pem for v, pem in sandbox.state.archive.private_keys().items() if versions is None or v in versions}
     return SandboxArchiveReader(sandbox.url, SECRET, ArchiveKeys.from_pems(keys))
 
 
 def test_messages_sealed_with_key_v1_then_v2_both_decrypt(sandbox):
     state = sandbox.state
-    assert sorted(state.archive_private_keys()) == [1, 2]
-    ext = state.add_prospect("zhangsan")["external_userid"]
-    state.archive_use_key(1)
-    first = state.record_message(ext, "zhangsan", "你好，想了解一下")
-    state.archive_use_key(2)
-    second = state.record_message(ext, "zhangsan", "您好！", from_prospect=False)
+    assert sorted(state.archive.private_keys()) == [1, 2]
+    ext = state.contacts.add_prospect("zhangsan")["external_userid"]
+    state.archive.use_key(1)
+    first = state.contacts.record_message(ext, "zhangsan", "你好，想了解一下")
+    state.archive.use_key(2)
+    second = state.contacts.record_message(ext, "zhangsan", "您好！", from_prospect=False)
     reader = reader_for(sandbox)
     raws = reader.fetch(0, 10)
     assert [(r.seq, r.msgid, r.publickey_ver) for r in raws] == [(1, first["msgid"], 1), (2, second["msgid"], 2)]
@@ -70,8 +71,8 @@ def test_getchatdata_shape_and_rules(sandbox):
 def test_unknown_key_version_is_a_clear_error_and_the_cursor_stops_before_it(sandbox, database_url):
     state = sandbox.state
     ext = chat(state, 3)
-    state.archive_use_key(3)
-    state.record_message(ext, "zhangsan", "用新密钥加密")
+    state.archive.use_key(3)
+    state.contacts.record_message(ext, "zhangsan", "用新密钥加密")
     chat(state, 2)
     services = archive_services(database_url, sandbox, versions=[1, 2])
     try:
@@ -82,9 +83,8 @@ def test_unknown_key_version_is_a_clear_error_and_the_cursor_stops_before_it(san
         with pytest.raises(UnknownKeyVersion):
             pull_archive(services)
         assert cursor(services) == 3
-        services.extras.clear()
-        services.settings.archive_private_keys = json.dumps(state.archive_private_keys())
-        pull_archive(services)
+        services.settings.archive_private_keys = json.dumps(state.archive.private_keys())
+        pull_archive(services, reader=build_reader(services.settings))  # as after a restart with the new keys
         assert cursor(services) == 6
         assert seqs(services) == [1, 2, 3, 4, 5, 6]
     finally:
@@ -94,13 +94,13 @@ def test_unknown_key_version_is_a_clear_error_and_the_cursor_stops_before_it(san
 def test_record_message_emits_msgaudit_notify_batched_per_second(vectors):
     config = SandboxConfig(callback_url="http://127.0.0.1:9/unreachable", callback_attempts=1)
     with SandboxServer.start(config) as sb:
-        ext = sb.state.add_prospect("zhangsan", emit=False)["external_userid"]
+        ext = sb.state.contacts.add_prospect("zhangsan", emit=False)["external_userid"]
         for i in range(5):
-            sb.state.record_message(ext, "zhangsan", f"第{i}条")
-        assert sb.state.wait_callbacks(1, timeout=5)
-        assert sb.state.wait_callbacks(2, timeout=5)
-        assert not sb.state.wait_callbacks(3, timeout=1.5)
-        notes = [d for d in sb.state.callbacks_sent if d.event == "msgaudit_notify"]
+            sb.state.contacts.record_message(ext, "zhangsan", f"第{i}条")
+        assert sb.state.core.wait_callbacks(1, timeout=5)
+        assert sb.state.core.wait_callbacks(2, timeout=5)
+        assert not sb.state.core.wait_callbacks(3, timeout=1.5)
+        notes = [d for d in sb.state.core.callbacks_sent if d.event == "msgaudit_notify"]
     assert len(notes) == 2
     sent, sample = ET.fromstring(notes[0].xml), ET.fromstring(vectors["sample_events"]["msgaudit_notify"])
     assert [e.tag for e in sent] == [e.tag for e in sample]
@@ -110,11 +110,11 @@ def test_record_message_emits_msgaudit_notify_batched_per_second(vectors):
 
 def test_no_notify_without_a_callback_url(sandbox):
     chat(sandbox.state, 3)
-    assert all(d.event != "msgaudit_notify" for d in sandbox.state.callbacks_sent)
+    assert all(d.event != "msgaudit_notify" for d in sandbox.state.core.callbacks_sent)
 
 
 def test_private_keys_never_appear_in_logs_or_repr(sandbox, database_url, caplog):
-    pems = sandbox.state.archive_private_keys()
+    pems = sandbox.state.archive.private_keys()
     secret_lines = [line for pem in pems.values() for line in pem.splitlines()[1:-1]]
     chat(sandbox.state, 4)
     services = archive_services(database_url, sandbox, versions=[1])
@@ -122,7 +122,7 @@ def test_private_keys_never_appear_in_logs_or_repr(sandbox, database_url, caplog
     try:
         with pytest.raises(UnknownKeyVersion) as raised:
             pull_archive(services)
-        reader = services.extras["archive_reader"]
+        reader = services.archive_reader
         shown = [repr(reader), str(reader), repr(reader.keys), repr(services.settings), str(services.settings),
                  str(raised.value), caplog.text, repr(build_reader(services.settings))]
         shown.append(repr(make_settings("sqlite://", None, archive_private_keys=json.dumps({"1": pems[1]}))))

@@ -9,10 +9,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.services import build_services
 from app.store.models import InboxEvent
 from app.web.factory import create_app
 from app.web.guards import UPLOAD_ENDPOINTS, body_limit
+from app.wiring import build_services
 from tests.settings import ADMIN_TOKEN, make_settings
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -40,7 +40,7 @@ def concrete(rule) -> str:
 def test_every_endpoint_that_takes_a_body_has_a_limit(small_limits):
     services, app = small_limits
     rules = body_rules(app)
-    assert {"callback.receive", "api_contacts.set_stage", "api_leads.ack"} <= {rule.endpoint for rule in rules}
+    assert {"callback.receive", "api.contacts.set_stage", "api.leads.ack"} <= {rule.endpoint for rule in rules}
     assert UPLOAD_ENDPOINTS <= {rule.endpoint for rule in rules}, (
         "an upload endpoint was renamed: update UPLOAD_ENDPOINTS")
     for rule in rules:

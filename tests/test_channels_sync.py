@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.services import build_services
 from app.store.content_cache import ContentStore
 from app.store.models import Channel
+from app.wiring import build_services
 from jobs.periodic.channels import sync_channels
 from sandbox import SandboxConfig, SandboxServer
 from tests.processes import run
@@ -42,12 +42,12 @@ def services(sandbox, database_url, redis_url, redis):
 
 def test_each_channel_gets_one_contact_way_and_a_second_run_creates_none(sandbox, services):
     first = sync_channels(services)
-    ways = dict(sandbox.state.contact_ways)
+    ways = dict(sandbox.state.contacts.contact_ways)
     assert len(ways) == 3
     assert all(s.created for s in first)
     assert {w["state"]: w["user"] for w in ways.values()} == {s: list(c.staff) for s, c in BOOK.channels.items()}
     second = sync_channels(services)
-    assert sandbox.state.contact_ways == ways
+    assert sandbox.state.contacts.contact_ways == ways
     assert not any(s.created for s in second)
     assert [(s.state, s.config_id, s.qr_code) for s in second] == [(s.state, s.config_id, s.qr_code) for s in first]
     with services.sessions() as session:
@@ -72,7 +72,7 @@ def test_a_channel_whose_staff_changed_is_updated_not_re_created(sandbox, servic
     edited.write_text(text, encoding="utf-8")
     services.content = ContentStore(channels_path=edited)
     synced = {s.state: s for s in sync_channels(services)}
-    assert len(sandbox.state.contact_ways) == 3
+    assert len(sandbox.state.contacts.contact_ways) == 3
     assert not synced["site_qr_pricing"].created
     assert "differ" in synced["site_qr_pricing"].note
     with services.sessions() as session:
@@ -84,13 +84,14 @@ def test_scrm_channels_sync_prints_each_qr_code_once_created(sandbox, database_u
     env = sandbox_env(sandbox, database_url)
     first = run(["channels", "sync"], tmp_path, **env)
     assert first.returncode == 0, first.stdout + first.stderr
-    urls = {way["state"]: f"https://wework.sandbox/qr/{cid}" for cid, way in sandbox.state.contact_ways.items()}
+    urls = {way["state"]: f"https://wework.sandbox/qr/{cid}"
+            for cid, way in sandbox.state.contacts.contact_ways.items()}
     lines = first.stdout.strip().splitlines()
     assert len(lines) == 3
     assert all("\tcreated\t" in line for line in lines)
     assert {line.split("\t")[0]: line.split("\t")[-1] for line in lines} == urls
     second = run(["channels", "sync"], tmp_path, **env)
     assert second.returncode == 0
-    assert len(sandbox.state.contact_ways) == 3
+    assert len(sandbox.state.contacts.contact_ways) == 3
     assert all("\talready synced\t" in line for line in second.stdout.strip().splitlines())
 

@@ -25,8 +25,8 @@ def test_report_counts_tasks_confirmations_reminders_and_escalations(world):
     mass_task(world, "zhangsan", late, start)
     _, jobid = moment_task(world, ["lisi", "wangwu"], start)
     world.state.advance(30 * 60)
-    world.state.confirm_mass_task(quick_msg, "zhangsan")
-    world.state.confirm_moment_task(jobid, "lisi")
+    world.state.campaigns.confirm_mass_task(quick_msg, "zhangsan")
+    world.state.moments.confirm_moment_task(jobid, "lisi")
     polled = start + timedelta(minutes=45)
     poll_results(world.services, polled)
     assert remind_unconfirmed(world.services, start + timedelta(hours=2)) == 1

@@ -26,27 +26,27 @@ def fetches_and_edits(world) -> tuple[int, int]:
 
 
 def test_edits_fetch_details_only_when_they_are_stale(world):
-    added = world.state.add_prospect(STAFF, state="webinar_0302", emit=False)
+    added = world.state.contacts.add_prospect(STAFF, state="webinar_0302", emit=False)
     ext = added["external_userid"]
     world.post({"CreateTime": int(world.state.clock.now()), "ChangeType": "add_external_contact", "UserID": STAFF,
                 "ExternalUserID": ext, "State": "webinar_0302", "WelcomeCode": added["welcome_code"]})
     world.drain()
     assert fetches_and_edits(world) == (1, 0)
-    assert world.state.calls_to("externalcontact/get") == 1
+    assert world.state.core.calls_to("externalcontact/get") == 1
 
     edit(world, ext)
     edit(world, ext)
     assert fetches_and_edits(world) == (1, 2)
-    assert world.state.calls_to("externalcontact/get") == 1
+    assert world.state.core.calls_to("externalcontact/get") == 1
 
     world.services.settings.details_fresh_for = timedelta(0)
     edit(world, ext)
     assert fetches_and_edits(world) == (2, 3)
-    assert world.state.calls_to("externalcontact/get") == 2
+    assert world.state.core.calls_to("externalcontact/get") == 2
 
 
 def test_an_edit_of_a_contact_never_fetched_fetches(world):
-    ext = world.state.add_prospect(STAFF, state="webinar_0302", emit=False)["external_userid"]
+    ext = world.state.contacts.add_prospect(STAFF, state="webinar_0302", emit=False)["external_userid"]
     edit(world, ext)
     assert fetches_and_edits(world) == (1, 1)
-    assert world.state.calls_to("externalcontact/get") == 1
+    assert world.state.core.calls_to("externalcontact/get") == 1

@@ -12,7 +12,7 @@ STAFF, STATE = "zhangsan", "webinar_0302"
 
 def add_and_leave(world) -> tuple[dict, dict]:
     """A prospect adds staff, then deletes them; the sandbox fires no callbacks (the test posts them)."""
-    added = world.state.add_prospect(STAFF, state=STATE, emit=False)
+    added = world.state.contacts.add_prospect(STAFF, state=STATE, emit=False)
     now = int(world.state.clock.now())
     ext = added["external_userid"]
     add = {"CreateTime": now, "ChangeType": "add_external_contact", "UserID": STAFF, "ExternalUserID": ext,
@@ -54,15 +54,16 @@ def test_final_state_does_not_depend_on_order_or_duplicates(world, order):
         assert len(session.execute(select(InboxEvent)).scalars().all()) == 2
         welcomes = session.execute(select(OutboxAction).where(OutboxAction.kind == "welcome")).scalars().all()
     assert len(welcomes) == (1 if order[0] == "add" else 0)
-    assert len(world.state.welcome_messages_for(add["ExternalUserID"])) == len(welcomes)
-    assert world.state.violation_total() == 0
+    assert len(world.state.contacts.welcome_messages_for(add["ExternalUserID"])) == len(welcomes)
+    assert world.state.core.violation_total() == 0
 
 
 def test_same_add_three_times_welcomes_and_tags_once(world):
     add, _ = add_and_leave(world)
-    world.state.add_prospect(STAFF, state=STATE, external_userid=add["ExternalUserID"], emit=False)
-    add["WelcomeCode"] = world.state.welcome_codes and next(
-        c.code for c in world.state.welcome_codes.values() if c.external_userid == add["ExternalUserID"] and not c.used)
+    world.state.contacts.add_prospect(STAFF, state=STATE, external_userid=add["ExternalUserID"], emit=False)
+    add["WelcomeCode"] = world.state.contacts.welcome_codes and next(
+        c.code for c in world.state.contacts.welcome_codes.values()
+        if c.external_userid == add["ExternalUserID"] and not c.used)
     for _ in range(3):
         world.post(add)
         world.drain()
@@ -71,6 +72,6 @@ def test_same_add_three_times_welcomes_and_tags_once(world):
         assert (contact.channel_state, contact.stage, contact.lead_status) == (STATE, "need_arises", "new")
         kinds = sorted(a.kind for a in session.execute(select(OutboxAction)).scalars())
     assert kinds == ["fetch_contact", "sync_tags", "welcome"]
-    assert len(world.state.welcome_messages_for(add["ExternalUserID"])) == 1
+    assert len(world.state.contacts.welcome_messages_for(add["ExternalUserID"])) == 1
     assert stage_tag_counts(world.services, world.state) == {1: 1}
-    assert world.state.violation_total() == 0
+    assert world.state.core.violation_total() == 0

@@ -51,7 +51,7 @@ def test_load_diff_and_preview_from_the_command_line(tmp_path):
 
 def test_preview_api_lists_sends_by_day_and_contact(world):
     for i in range(30):
-        world.state.add_prospect(("zhangsan", "lisi", "wangwu")[i % 3], state="webinar_0302", emit=False)
+        world.state.contacts.add_prospect(("zhangsan", "lisi", "wangwu")[i % 3], state="webinar_0302", emit=False)
     reconcile_contacts(world.services)
     world.drain()
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -82,7 +82,7 @@ def test_gunicorn_workers_and_rq_worker_add_up_in_one_scrape(stack):
     sandbox, base, env, tmp_path = stack
     assert requests.get(f"{base}/readyz", timeout=5).json() == {"database": "ok", "redis": "ok"}
     # the sandbox posts a real encrypted callback to gunicorn for each
-    prospects = [sandbox.state.add_prospect("zhangsan")["external_userid"] for _ in range(PROSPECTS)]
+    prospects = [sandbox.state.contacts.add_prospect("zhangsan")["external_userid"] for _ in range(PROSPECTS)]
     stored = lambda: value(scrape(base), "scrm_callbacks_received_total", result="stored") == PROSPECTS  # noqa: E731
     wait_for(stored, 30, f"{PROSPECTS} stored callbacks in /metrics")
     for _ in range(6):  # any gunicorn worker answers the scrape with the sum over both
@@ -102,7 +102,7 @@ def test_gunicorn_workers_and_rq_worker_add_up_in_one_scrape(stack):
     assert value(after, "scrm_wecom_api_calls_total", endpoint="gettoken") >= 1
     assert value(after, "scrm_queue_jobs", queue="welcome", state="queued") == 0
     assert value(after, "scrm_inbox_events", status="pending") == 0
-    assert all(len(sandbox.state.welcome_messages_for(ext)) == 1 for ext in prospects)
+    assert all(len(sandbox.state.contacts.welcome_messages_for(ext)) == 1 for ext in prospects)
     assert "corpsecret=***" in worker.stderr
     assert SANDBOX_SECRET not in worker.stderr
 

@@ -23,7 +23,7 @@ def add_prospects(state, count: int, seconds: float) -> dict[str, str]:
     for i in range(count):
         pause.wait(max(0.0, start + i * seconds / count - time.monotonic()))
         state_key, userid = CHANNELS[i % len(CHANNELS)]
-        arrivals[state.add_prospect(userid, state=state_key)["external_userid"]] = state_key
+        arrivals[state.contacts.add_prospect(userid, state=state_key)["external_userid"]] = state_key
     return arrivals
 
 
@@ -39,7 +39,7 @@ def test_prospects_are_stored_welcomed_attributed_and_staged(pg_database, redis_
     with running_system(pg_database, redis_url) as system:
         arrivals = add_prospects(system.sandbox.state, count, seconds)
         state, services = system.sandbox.state, system.services
-        system.wait_for(lambda: len(state.callbacks_sent) >= count, 60, "callbacks delivered")
+        system.wait_for(lambda: len(state.core.callbacks_sent) >= count, 60, "callbacks delivered")
         system.wait_for(lambda: settled(services, InboxEvent) and settled(services, OutboxAction), 120, "processing")
         with services.sessions() as session:
             contacts = {c.external_userid: c for c in session.execute(select(Contact)).scalars()}
@@ -51,10 +51,10 @@ def test_prospects_are_stored_welcomed_attributed_and_staged(pg_database, redis_
         assert {ext: c.channel_state for ext, c in contacts.items()} == arrivals
         assert {ext: c.stage for ext, c in contacts.items()} == {ext: EXPECTED_STAGE[s] for ext, s in arrivals.items()}
         assert welcomes == {"done": count}
-        assert all(len(state.welcome_messages_for(ext)) == 1 for ext in arrivals)
+        assert all(len(state.contacts.welcome_messages_for(ext)) == 1 for ext in arrivals)
         latencies = sorted(welcome_latencies(state))
         p50, p99 = statistics.median(latencies), latencies[int(0.99 * (len(latencies) - 1))]
         print(f"\nwelcome latency over {count} prospects in {seconds:.0f} s: "
               f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
         assert stage_tag_counts(services, state) == {1: count}
-        assert state.violation_total() == 0, state.violations
+        assert state.core.violation_total() == 0, state.core.violations

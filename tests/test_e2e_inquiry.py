@@ -29,14 +29,15 @@ def test_price_questions_become_one_explained_alert_each_within_seconds(pg_datab
             stopped = session.scalar(select(func.count()).select_from(Contact)
                                      .where(Contact.nurture_stopped == "hot_lead"))
         assert all(len(run.cards[ext]) == 1 for ext in run.prospects), "one owner alert per prospect"
-        robot_text = "".join(m["markdown"]["content"] for m in state.robot_messages("sandbox-robot-key"))
+        robot_text = "".join(m["markdown"]["content"] for m in state.messaging.robot_messages("sandbox-robot-key"))
         assert all(robot_text.count(f"🔥 {name}（") == n for name, n in names.items())
         latencies = run.latencies()
         print(f"\nhot-lead alert latency over {count} prospects (message -> owner's app message; the 5 s target is "
               f"measured by bench/alerts.py): p50 {statistics.median(latencies) * 1000:.0f} ms, "
-              f"max {latencies[-1] * 1000:.0f} ms; robot posts {len(state.robot_messages('sandbox-robot-key'))}")
+              f"max {latencies[-1] * 1000:.0f} ms; "
+              f"robot posts {len(state.messaging.robot_messages('sandbox-robot-key'))}")
         assert len(alerts) == count
         assert all(EXPLANATION <= set(a.explanation) for a in alerts)
         assert all(a.explanation["intent"] == "询价" and QUESTION in a.explanation["messages"] for a in alerts)
         assert stopped == count
-        assert state.violation_total() == 0, state.violations
+        assert state.core.violation_total() == 0, state.core.violations

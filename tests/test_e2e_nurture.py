@@ -23,7 +23,7 @@ DAY0 = datetime(2026, 11, 16, tzinfo=SHANGHAI)  # a Monday; the 30 days cross a 
 
 def accepted_calls(state, path: str) -> int:
     """Calls WeCom accepted (a call refused for an expired token after a clock jump had no effect)."""
-    return sum(1 for call in state.calls if call["path"] == path and call["errcode"] == 0)
+    return sum(1 for call in state.core.calls if call["path"] == path and call["errcode"] == 0)
 
 
 def local(epoch: float) -> datetime:
@@ -36,7 +36,7 @@ def local(epoch: float) -> datetime:
 def test_thirty_days_of_nurture_stay_inside_every_limit(world, capsys):
     state, services = world.state, world.services
     for i in range(2000):
-        state.add_prospect(STAFF[i % len(STAFF)], state=CHANNELS[i % len(CHANNELS)], emit=False)
+        state.contacts.add_prospect(STAFF[i % len(STAFF)], state=CHANNELS[i % len(CHANNELS)], emit=False)
     reconcile_contacts(services)
     world.drain()
     with services.sessions() as session:
@@ -63,25 +63,26 @@ def test_thirty_days_of_nurture_stay_inside_every_limit(world, capsys):
         planned_moments = session.scalar(select(func.count()).select_from(OutboxAction)
                                          .where(OutboxAction.kind == "moment"))
     assert {status for _, status, _ in actions} == {"done"}
-    assert accepted_calls(state, "externalcontact/add_msg_template") == planned_mass == len(state.mass_tasks)
-    assert accepted_calls(state, "externalcontact/add_moment_task") == planned_moments == len(state.moment_tasks)
+    assert accepted_calls(state, "externalcontact/add_msg_template") == planned_mass == len(state.campaigns.mass_tasks)
+    assert (accepted_calls(state, "externalcontact/add_moment_task") == planned_moments
+            == len(state.moments.moment_tasks))
     assert max(count for *_, count in per_contact_day) == 1
-    assert state.violation_total() == 0, state.violations
+    assert state.core.violation_total() == 0, state.core.violations
 
-    created = [local(t.create_time) for t in state.mass_tasks.values()] + \
-              [local(j.create_time) for j in state.moment_tasks.values()]
+    created = [local(t.create_time) for t in state.campaigns.mass_tasks.values()] + \
+              [local(j.create_time) for j in state.moments.moment_tasks.values()]
     assert all(8 <= t.hour < 21 for t in created), "a task was created in quiet hours"
-    assert all(len(state.moments_seen_by(ext)) <= 3 * 31 for ext in state.contacts)
+    assert all(len(state.moments.moments_seen_by(ext)) <= 3 * 31 for ext in state.contacts.contacts)
 
     tasks = Counter()
-    for task in state.mass_tasks.values():
+    for task in state.campaigns.mass_tasks.values():
         for sender in task.senders:
             tasks[sender, local(task.create_time).date()] += 1
-    for job in state.moment_tasks.values():
+    for job in state.moments.moment_tasks.values():
         for sender in job.senders:
             tasks[sender, local(job.create_time).date()] += 1
     per_staff = {userid: max(n for (u, _), n in tasks.items() if u == userid) for userid in STAFF}
-    sent = sum(1 for t in state.mass_tasks.values() for r in t.recipients.values() if r.get("status") == 1)
+    sent = sum(1 for t in state.campaigns.mass_tasks.values() for r in t.recipients.values() if r.get("status") == 1)
     with capsys.disabled():
         print(f"\n30 days, 2,000 prospects, 5 staff: {planned_mass} mass-send tasks, {planned_moments} Moments tasks, "
               f"{sent} 1:1 messages delivered; most tasks one staff member confirmed in a day: {per_staff}")

@@ -10,13 +10,13 @@ from tests.gateway_helpers import prospect
 def test_batch_get_by_user_pages_through_more_than_100_contacts(sb, gw):
     mine = {prospect(sb, "zhangsan")["external_userid"] for _ in range(130)}
     theirs = {prospect(sb, "lisi")["external_userid"] for _ in range(15)}
-    first = gw.batch_get_by_user(["zhangsan"], limit=100)
+    first = gw.directory.batch_get_by_user(["zhangsan"], limit=100)
     assert len(first.contacts) == 100
     assert first.next_cursor
-    rest = gw.batch_get_by_user(["zhangsan"], cursor=first.next_cursor, limit=100)
+    rest = gw.directory.batch_get_by_user(["zhangsan"], cursor=first.next_cursor, limit=100)
     assert len(rest.contacts) == 30
     assert rest.next_cursor == ""
-    rows = list(gw.iter_contacts(["zhangsan", "lisi"], limit=50))
+    rows = list(gw.directory.iter_contacts(["zhangsan", "lisi"], limit=50))
     assert {(r.follow.userid, r.external_userid) for r in rows} == \
         {("zhangsan", e) for e in mine} | {("lisi", e) for e in theirs}
     assert all(r.name for r in rows)
@@ -24,59 +24,59 @@ def test_batch_get_by_user_pages_through_more_than_100_contacts(sb, gw):
 
 def test_get_contact_lists_every_follower_with_tags(sb, gw):
     ext = prospect(sb, "zhangsan")["external_userid"]
-    sb.state.add_prospect("lisi", external_userid=ext, emit=False)
-    group = gw.add_corp_tag(["需求产生", "深度了解"], group_name="旅程阶段")
+    sb.state.contacts.add_prospect("lisi", external_userid=ext, emit=False)
+    group = gw.directory.add_corp_tag(["需求产生", "深度了解"], group_name="旅程阶段")
     assert isinstance(group, TagGroup)
     assert [t.name for t in group.tags] == ["需求产生", "深度了解"]
-    gw.mark_tag("zhangsan", ext, add=[group.tags[0].id])
-    contact = gw.get_contact(ext)
+    gw.directory.mark_tag("zhangsan", ext, add=[group.tags[0].id])
+    contact = gw.directory.get_contact(ext)
     assert contact.external_userid == ext
     assert {f.userid: f.tag_ids for f in contact.follow_users} == {"zhangsan": (group.tags[0].id,), "lisi": ()}
-    assert sb.state.tags_of(ext, "zhangsan") == {group.tags[0].id}
+    assert sb.state.contacts.tags_of(ext, "zhangsan") == {group.tags[0].id}
 
 
 def test_corp_tags_edit_and_delete(sb, gw):
-    group = gw.add_corp_tag(["A"], group_name="G")
-    more = gw.add_corp_tag(["B"], group_id=group.group_id)
+    group = gw.directory.add_corp_tag(["A"], group_name="G")
+    more = gw.directory.add_corp_tag(["B"], group_id=group.group_id)
     assert more.group_id == group.group_id
-    gw.edit_corp_tag(group.tags[0].id, name="A2")
-    listed = gw.list_corp_tags()
+    gw.directory.edit_corp_tag(group.tags[0].id, name="A2")
+    listed = gw.directory.list_corp_tags()
     assert [(g.group_name, sorted(t.name for t in g.tags)) for g in listed] == [("G", ["A2", "B"])]
-    gw.del_corp_tag(tag_ids=[more.tags[0].id])
-    assert [t.name for t in gw.list_corp_tags()[0].tags] == ["A2"]
+    gw.directory.del_corp_tag(tag_ids=[more.tags[0].id])
+    assert [t.name for t in gw.directory.list_corp_tags()[0].tags] == ["A2"]
 
 
 def test_add_corp_tag_after_an_ambiguous_failure_returns_the_created_tags(sb, gw):
-    sb.state.inject_fault("externalcontact/add_corp_tag", errcode=-1, after_effect=True)
-    group = gw.add_corp_tag(["X", "Y"], group_name="Stages")
+    sb.state.access.inject_fault("externalcontact/add_corp_tag", errcode=-1, after_effect=True)
+    group = gw.directory.add_corp_tag(["X", "Y"], group_name="Stages")
     assert sorted(t.name for t in group.tags) == ["X", "Y"]
-    assert len(sb.state.tags) == 2
+    assert len(sb.state.tags.tags) == 2
 
 
 def test_mass_send_task_results_remind_and_cancel(sb, gw):
     exts = [prospect(sb)["external_userid"] for _ in range(3)]
-    created = gw.add_msg_template("zhangsan", exts + ["wmStranger"], "hello")
+    created = gw.sends.add_msg_template("zhangsan", exts + ["wmStranger"], "hello")
     assert created.fail_list == ("wmStranger",)
-    assert [(s.userid, s.status) for s in gw.get_groupmsg_task(created.msgid)] == [("zhangsan", 0)]
-    gw.remind_groupmsg_send(created.msgid)
-    sb.state.confirm_mass_task(created.msgid, "zhangsan")
-    results = gw.get_groupmsg_send_result(created.msgid, "zhangsan")
+    assert [(s.userid, s.status) for s in gw.sends.get_groupmsg_task(created.msgid)] == [("zhangsan", 0)]
+    gw.sends.remind_groupmsg_send(created.msgid)
+    sb.state.campaigns.confirm_mass_task(created.msgid, "zhangsan")
+    results = gw.sends.get_groupmsg_send_result(created.msgid, "zhangsan")
     assert sorted(r.external_userid for r in results) == sorted(exts)
     assert {r.status for r in results} == {1}
-    assert [s.status for s in gw.get_groupmsg_task(created.msgid)] == [2]
-    gw.cancel_groupmsg_send(created.msgid)
-    assert sb.state.mass_tasks[created.msgid].cancelled
+    assert [s.status for s in gw.sends.get_groupmsg_task(created.msgid)] == [2]
+    gw.sends.cancel_groupmsg_send(created.msgid)
+    assert sb.state.campaigns.mass_tasks[created.msgid].cancelled
 
 
 def test_moment_task_and_its_result(sb, gw):
-    tag = gw.add_corp_tag(["VIP"], group_name="Segments").tags[0]
-    created = gw.add_moment_task("新品发布", [{"msgtype": "link", "link": {"title": "t", "url": "https://x"}}],
+    tag = gw.directory.add_corp_tag(["VIP"], group_name="Segments").tags[0]
+    created = gw.moments.add_moment_task("新品发布", [{"msgtype": "link", "link": {"title": "t", "url": "https://x"}}],
                                  sender_userids=["zhangsan", "nobody"], tag_ids=[tag.id])
-    result = gw.get_moment_task_result(created.jobid)
-    job = sb.state.moment_tasks[created.jobid]
+    result = gw.moments.get_moment_task_result(created.jobid)
+    job = sb.state.moments.moment_tasks[created.jobid]
     assert (result.status, result.moment_id, result.invalid_senders) == (3, job.moment_id, ("nobody",))
     assert job.tag_list == [tag.id]
-    assert [t["jobid"] for t in sb.state.moment_tasks_for("zhangsan")] == [created.jobid]
+    assert [t["jobid"] for t in sb.state.moments.moment_tasks_for("zhangsan")] == [created.jobid]
 
 
 @pytest.mark.parametrize(("msgtype", "content"), [
@@ -85,22 +85,22 @@ def test_moment_task_and_its_result(sb, gw):
     ("textcard", {"title": "热线索", "description": "王女士", "url": "https://scrm.local/c/1"}),
 ])
 def test_app_message_to_staff(sb, gw, msgtype, content):
-    sent = gw.send_app_message(["zhangsan", "ghost"], msgtype, content)
+    sent = gw.alerts.send_app_message(["zhangsan", "ghost"], msgtype, content)
     assert sent.invalid_users == ("ghost",)
     assert sent.msgid
-    assert [m["msgtype"] for m in sb.state.app_messages_for("zhangsan")] == [msgtype]
+    assert [m["msgtype"] for m in sb.state.messaging.app_messages_for("zhangsan")] == [msgtype]
 
 
 def test_robot_message_needs_no_token(sb, gw):
     key = sb.state.config.robot_keys[0]
-    gw.send_robot(key, "markdown", "**日报** 3 条新线索")
-    assert [m["markdown"]["content"] for m in sb.state.robot_messages(key)] == ["**日报** 3 条新线索"]
-    assert sb.state.calls_to("gettoken") == 0
+    gw.alerts.send_robot(key, "markdown", "**日报** 3 条新线索")
+    assert [m["markdown"]["content"] for m in sb.state.messaging.robot_messages(key)] == ["**日报** 3 条新线索"]
+    assert sb.state.core.calls_to("gettoken") == 0
 
 
 def test_contact_way(sb, gw):
-    way = gw.add_contact_way("spring-fair", ["zhangsan"])
+    way = gw.channels.add_contact_way("spring-fair", ["zhangsan"])
     assert isinstance(way, ContactWay)
     assert way.qr_code
-    assert sb.state.contact_ways[way.config_id]["state"] == "spring-fair"
-    assert sb.state.contact_ways[way.config_id]["type"] == 1
+    assert sb.state.contacts.contact_ways[way.config_id]["state"] == "spring-fair"
+    assert sb.state.contacts.contact_ways[way.config_id]["type"] == 1

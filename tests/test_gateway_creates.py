@@ -27,80 +27,81 @@ def test_mass_send_task_exists_once_after_an_ambiguous_failure(sb, make_gateway,
     contact = prospect(sb)["external_userid"]
     fault, timeout = FAULTS[kind]
     gateway = make_gateway(timeout=timeout, retry=SLOW_SETTLE)
-    sb.state.inject_fault("externalcontact/add_msg_template", after_effect=after_effect, **fault)
-    created = gateway.add_msg_template("zhangsan", [contact], TEXT)
-    tasks = sb.state.mass_tasks_for("zhangsan")
+    sb.state.access.inject_fault("externalcontact/add_msg_template", after_effect=after_effect, **fault)
+    created = gateway.sends.add_msg_template("zhangsan", [contact], TEXT)
+    tasks = sb.state.campaigns.mass_tasks_for("zhangsan")
     assert [t["msgid"] for t in tasks] == [created.msgid]
     assert created.adopted == (after_effect or kind == "timeout")
-    assert sb.state.calls_to("externalcontact/add_msg_template") == (1 if created.adopted else 2)
-    assert sb.state.calls_to("externalcontact/get_groupmsg_list_v2") >= 1
+    assert sb.state.core.calls_to("externalcontact/add_msg_template") == (1 if created.adopted else 2)
+    assert sb.state.core.calls_to("externalcontact/get_groupmsg_list_v2") >= 1
 
 
 @pytest.mark.parametrize(("kind", "after_effect"), _fault_ids())
 def test_moment_task_exists_once_after_an_ambiguous_failure(sb, make_gateway, kind, after_effect):
     fault, timeout = FAULTS[kind]
     gateway = make_gateway(timeout=timeout, retry=SLOW_SETTLE)
-    sb.state.inject_fault("externalcontact/add_moment_task", after_effect=after_effect, **fault)
-    created = gateway.add_moment_task(TEXT, sender_userids=["zhangsan", "lisi"])
-    jobs = list(sb.state.moment_tasks.values())
+    sb.state.access.inject_fault("externalcontact/add_moment_task", after_effect=after_effect, **fault)
+    created = gateway.moments.add_moment_task(TEXT, sender_userids=["zhangsan", "lisi"])
+    jobs = list(sb.state.moments.moment_tasks.values())
     assert len(jobs) == 1
     assert created.jobid == jobs[0].jobid or created.moment_id == jobs[0].moment_id
     assert created.adopted == (after_effect or kind == "timeout")
-    assert sb.state.calls_to("externalcontact/add_moment_task") == (1 if created.adopted else 2)
+    assert sb.state.core.calls_to("externalcontact/add_moment_task") == (1 if created.adopted else 2)
 
 
 def test_definite_rate_limit_is_retried_without_a_lookup(sb, gw):
     contact = prospect(sb)["external_userid"]
-    sb.state.inject_fault("externalcontact/add_msg_template", errcode=45009, times=2)
-    created = gw.add_msg_template("zhangsan", [contact], TEXT)
-    assert [t["msgid"] for t in sb.state.mass_tasks_for("zhangsan")] == [created.msgid]
-    assert sb.state.calls_to("externalcontact/add_msg_template") == 3
-    assert sb.state.calls_to("externalcontact/get_groupmsg_list_v2") == 0
+    sb.state.access.inject_fault("externalcontact/add_msg_template", errcode=45009, times=2)
+    created = gw.sends.add_msg_template("zhangsan", [contact], TEXT)
+    assert [t["msgid"] for t in sb.state.campaigns.mass_tasks_for("zhangsan")] == [created.msgid]
+    assert sb.state.core.calls_to("externalcontact/add_msg_template") == 3
+    assert sb.state.core.calls_to("externalcontact/get_groupmsg_list_v2") == 0
 
 
 def test_same_text_for_another_sender_is_not_adopted(sb, gw):
     mine, theirs = prospect(sb, "zhangsan")["external_userid"], prospect(sb, "lisi")["external_userid"]
-    other = gw.add_msg_template("lisi", [theirs], TEXT)
-    sb.state.inject_fault("externalcontact/add_msg_template", errcode=-1)
-    created = gw.add_msg_template("zhangsan", [mine], TEXT)
+    other = gw.sends.add_msg_template("lisi", [theirs], TEXT)
+    sb.state.access.inject_fault("externalcontact/add_msg_template", errcode=-1)
+    created = gw.sends.add_msg_template("zhangsan", [mine], TEXT)
     assert created.msgid != other.msgid
     assert not created.adopted
-    assert [t["msgid"] for t in sb.state.mass_tasks_for("zhangsan")] == [created.msgid]
+    assert [t["msgid"] for t in sb.state.campaigns.mass_tasks_for("zhangsan")] == [created.msgid]
 
 
 def test_failed_lookup_means_outcome_unknown_and_no_repeat(sb, gw):
     contact = prospect(sb)["external_userid"]
-    sb.state.inject_fault("externalcontact/add_msg_template", errcode=-1, after_effect=True)
-    sb.state.inject_fault("externalcontact/get_groupmsg_list_v2", http_status=503, times=20)
+    sb.state.access.inject_fault("externalcontact/add_msg_template", errcode=-1, after_effect=True)
+    sb.state.access.inject_fault("externalcontact/get_groupmsg_list_v2", http_status=503, times=20)
     with pytest.raises(OutcomeUnknown) as info:
-        gw.add_msg_template("zhangsan", [contact], TEXT)
-    assert sb.state.calls_to("externalcontact/add_msg_template") == 1
-    assert len(sb.state.mass_tasks_for("zhangsan")) == 1
-    sb.state.clear_faults()
-    assert gw.find_msg_template("zhangsan", TEXT, info.value.since) == sb.state.mass_tasks_for("zhangsan")[0]["msgid"]
+        gw.sends.add_msg_template("zhangsan", [contact], TEXT)
+    assert sb.state.core.calls_to("externalcontact/add_msg_template") == 1
+    assert len(sb.state.campaigns.mass_tasks_for("zhangsan")) == 1
+    sb.state.access.clear_faults()
+    found = gw.sends.find_msg_template("zhangsan", TEXT, info.value.since)
+    assert found == sb.state.campaigns.mass_tasks_for("zhangsan")[0]["msgid"]
 
 
 def test_persistent_ambiguous_failures_end_as_outcome_unknown(sb, gw):
-    sb.state.inject_fault("externalcontact/add_moment_task", errcode=-1, times=20)
+    sb.state.access.inject_fault("externalcontact/add_moment_task", errcode=-1, times=20)
     with pytest.raises(OutcomeUnknown):
-        gw.add_moment_task(TEXT, sender_userids=["zhangsan"])
-    assert sb.state.calls_to("externalcontact/add_moment_task") == gw.retrier.policy.attempts
-    assert sb.state.moment_tasks == {}
+        gw.moments.add_moment_task(TEXT, sender_userids=["zhangsan"])
+    assert sb.state.core.calls_to("externalcontact/add_moment_task") == gw.transport.retrier.policy.attempts
+    assert sb.state.moments.moment_tasks == {}
 
 
 def test_ambiguous_failure_of_an_unsafe_write_is_not_repeated(sb, gw):
-    sb.state.inject_fault("externalcontact/add_contact_way", http_status=502, after_effect=True)
+    sb.state.access.inject_fault("externalcontact/add_contact_way", http_status=502, after_effect=True)
     with pytest.raises(Transient):
-        gw.add_contact_way("spring-fair", ["zhangsan"])
-    assert sb.state.calls_to("externalcontact/add_contact_way") == 1
-    assert len(sb.state.contact_ways) == 1
+        gw.channels.add_contact_way("spring-fair", ["zhangsan"])
+    assert sb.state.core.calls_to("externalcontact/add_contact_way") == 1
+    assert len(sb.state.contacts.contact_ways) == 1
 
 
 def test_ambiguous_then_rate_limited_to_the_end_is_outcome_unknown(sb, gw):
     contact = prospect(sb)["external_userid"]
-    sb.state.inject_fault("externalcontact/add_msg_template", errcode=-1)
-    sb.state.inject_fault("externalcontact/add_msg_template", errcode=45009, times=20)
+    sb.state.access.inject_fault("externalcontact/add_msg_template", errcode=-1)
+    sb.state.access.inject_fault("externalcontact/add_msg_template", errcode=45009, times=20)
     with pytest.raises(OutcomeUnknown) as info:
-        gw.add_msg_template("zhangsan", [contact], TEXT)
+        gw.sends.add_msg_template("zhangsan", [contact], TEXT)
     assert info.value.since > 0
-    assert sb.state.mass_tasks_for("zhangsan") == []
+    assert sb.state.campaigns.mass_tasks_for("zhangsan") == []

@@ -13,16 +13,16 @@ def test_limit_is_shared_by_two_gateways_through_redis(sb, make_gateway):
     limits = RateLimits(api_per_minute=5, max_wait=0.0)
     first, second = make_gateway(limits=limits), make_gateway(limits=limits)
     for _ in range(3):
-        first.follow_users()
+        first.directory.follow_users()
     for _ in range(2):
-        second.follow_users()
+        second.directory.follow_users()
     with pytest.raises(RateLimited) as info:
-        second.follow_users()
+        second.directory.follow_users()
     assert info.value.local
     assert 0 < info.value.retry_after <= 60
     assert info.value.endpoint == FOLLOW
-    assert sb.state.calls_to(FOLLOW) == 5
-    assert first.list_corp_tags() == []  # another endpoint has its own allowance
+    assert sb.state.core.calls_to(FOLLOW) == 5
+    assert first.directory.list_corp_tags() == []  # another endpoint has its own allowance
 
 
 def test_limiter_waits_a_bounded_time_then_refuses(redis):
@@ -38,32 +38,32 @@ def test_limiter_waits_a_bounded_time_then_refuses(redis):
 def test_robot_is_held_under_20_a_minute_client_side(sb, gw):
     key = sb.state.config.robot_keys[0]
     for i in range(20):
-        gw.send_robot(key, "text", f"alert {i}")
+        gw.alerts.send_robot(key, "text", f"alert {i}")
     for _ in range(5):
         with pytest.raises(RateLimited):
-            gw.send_robot(key, "text", "one too many")
-    assert len(sb.state.robot_messages(key)) == 20
-    assert sb.state.calls_to("webhook/send") == 20
-    assert sb.state.violations.get("robot_rate", 0) == 0
+            gw.alerts.send_robot(key, "text", "one too many")
+    assert len(sb.state.messaging.robot_messages(key)) == 20
+    assert sb.state.core.calls_to("webhook/send") == 20
+    assert sb.state.core.violations.get("robot_rate", 0) == 0
 
 
 def test_app_messages_are_counted_per_member(sb, make_gateway):
     gateway = make_gateway(limits=RateLimits(member_per_minute=3, max_wait=0.0))
     for _ in range(3):
-        gateway.send_app_message("zhangsan", "text", "lead")
+        gateway.alerts.send_app_message("zhangsan", "text", "lead")
     with pytest.raises(RateLimited):
-        gateway.send_app_message(["lisi", "zhangsan"], "text", "lead")
-    gateway.send_app_message("lisi", "text", "lead")
-    assert len(sb.state.app_messages_for("zhangsan")) == 3
-    assert len(sb.state.app_messages_for("lisi")) == 1
-    assert sb.state.violations.get("app_msg_rate", 0) == 0
+        gateway.alerts.send_app_message(["lisi", "zhangsan"], "text", "lead")
+    gateway.alerts.send_app_message("lisi", "text", "lead")
+    assert len(sb.state.messaging.app_messages_for("zhangsan")) == 3
+    assert len(sb.state.messaging.app_messages_for("lisi")) == 1
+    assert sb.state.core.violations.get("app_msg_rate", 0) == 0
 
 
 def test_sandbox_default_member_limit_is_never_hit(sb, gw):
     for _ in range(35):
         try:
-            gw.send_app_message("wangwu", "text", "ping")
+            gw.alerts.send_app_message("wangwu", "text", "ping")
         except RateLimited:
             pass
-    assert len(sb.state.app_messages_for("wangwu")) == 30
-    assert sb.state.violations == {}
+    assert len(sb.state.messaging.app_messages_for("wangwu")) == 30
+    assert sb.state.core.violations == {}

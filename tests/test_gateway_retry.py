@@ -15,9 +15,9 @@ FOLLOW = "externalcontact/get_follow_user_list"
 def test_rate_limit_burst_backs_off_then_succeeds(sb, make_gateway):
     pauses: list[float] = []
     gateway = make_gateway(sleep=pauses.append)
-    sb.state.inject_fault(FOLLOW, errcode=45009, times=3)
-    assert gateway.follow_users() == list(sb.state.config.staff)
-    assert [c["errcode"] for c in sb.state.calls if c["path"] == FOLLOW] == [45009, 45009, 45009, 0]
+    sb.state.access.inject_fault(FOLLOW, errcode=45009, times=3)
+    assert gateway.directory.follow_users() == list(sb.state.config.staff)
+    assert [c["errcode"] for c in sb.state.core.calls if c["path"] == FOLLOW] == [45009, 45009, 45009, 0]
     assert len(pauses) == 3
     assert pauses[0] < pauses[2]
 
@@ -25,25 +25,25 @@ def test_rate_limit_burst_backs_off_then_succeeds(sb, make_gateway):
 @pytest.mark.parametrize("fault", [dict(errcode=-1), dict(http_status=503), dict(errcode=45033)],
                          ids=["errcode-1", "http503", "45033"])
 def test_transient_read_failures_are_retried(sb, gw, fault):
-    sb.state.inject_fault(FOLLOW, times=2, **fault)
-    assert gw.follow_users()
-    assert sb.state.calls_to(FOLLOW) == 3
+    sb.state.access.inject_fault(FOLLOW, times=2, **fault)
+    assert gw.directory.follow_users()
+    assert sb.state.core.calls_to(FOLLOW) == 3
 
 
 def test_read_timeout_is_retried(sb, make_gateway):
     gateway = make_gateway(timeout=0.15)
-    sb.state.inject_fault(FOLLOW, delay=0.4)
-    assert gateway.follow_users()
-    assert sb.state.calls_to(FOLLOW) == 2
+    sb.state.access.inject_fault(FOLLOW, delay=0.4)
+    assert gateway.directory.follow_users()
+    assert sb.state.core.calls_to(FOLLOW) == 2
 
 
 def test_retries_stop_after_the_attempt_budget(sb, gw):
-    sb.state.inject_fault(FOLLOW, errcode=-1, times=50)
+    sb.state.access.inject_fault(FOLLOW, errcode=-1, times=50)
     with pytest.raises(Transient) as info:
-        gw.follow_users()
+        gw.directory.follow_users()
     assert info.value.errcode == -1
     assert info.value.endpoint == FOLLOW
-    assert sb.state.calls_to(FOLLOW) == gw.retrier.policy.attempts
+    assert sb.state.core.calls_to(FOLLOW) == gw.transport.retrier.policy.attempts
 
 
 def test_retries_stop_at_the_total_deadline(sb, make_gateway):
@@ -54,38 +54,38 @@ def test_retries_stop_at_the_total_deadline(sb, make_gateway):
 
     gateway = make_gateway(sleep=sleep, clock=lambda: now[0],
                            retry=RetryPolicy(attempts=100, base=1.0, max_delay=4.0, deadline=10.0))
-    sb.state.inject_fault(FOLLOW, errcode=45009, times=100)
+    sb.state.access.inject_fault(FOLLOW, errcode=45009, times=100)
     with pytest.raises(RateLimited):
-        gateway.follow_users()
+        gateway.directory.follow_users()
     assert now[0] <= 1010.0
-    assert 3 <= sb.state.calls_to(FOLLOW) < 100
+    assert 3 <= sb.state.core.calls_to(FOLLOW) < 100
 
 
 def test_unknown_external_user_is_not_retried(sb, gw):
     with pytest.raises(InvalidExternalUser) as info:
-        gw.get_contact("wmNoSuchContact")
+        gw.directory.get_contact("wmNoSuchContact")
     assert (info.value.errcode, info.value.endpoint) == (40096, "externalcontact/get")
-    assert sb.state.calls_to("externalcontact/get") == 1
+    assert sb.state.core.calls_to("externalcontact/get") == 1
 
 
 def test_no_relation_is_not_retried(sb, gw):
     ext = prospect(sb, "zhangsan")["external_userid"]
     with pytest.raises(NotFriend):
-        gw.mark_tag("lisi", ext, add=["etAnything"])
-    assert sb.state.calls_to("externalcontact/mark_tag") == 1
+        gw.directory.mark_tag("lisi", ext, add=["etAnything"])
+    assert sb.state.core.calls_to("externalcontact/mark_tag") == 1
 
 
 def test_unknown_staff_is_not_retried(sb, gw):
     with pytest.raises(InvalidUser):
-        gw.add_contact_way("spring-fair", ["nobody"])
-    assert sb.state.calls_to("externalcontact/add_contact_way") == 1
+        gw.channels.add_contact_way("spring-fair", ["nobody"])
+    assert sb.state.core.calls_to("externalcontact/add_contact_way") == 1
 
 
 def test_errors_never_carry_the_request_body(sb, gw):
     ext = prospect(sb)["external_userid"]
-    sb.state.inject_fault("externalcontact/add_msg_template", errcode=40003)
+    sb.state.access.inject_fault("externalcontact/add_msg_template", errcode=40003)
     with pytest.raises(InvalidUser) as info:
-        gw.add_msg_template("zhangsan", [ext], "私密内容 secret words")
+        gw.sends.add_msg_template("zhangsan", [ext], "私密内容 secret words")
     assert "secret" not in str(info.value)
     assert "secret" not in repr(info.value.__dict__)
 

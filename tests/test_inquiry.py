@@ -34,7 +34,7 @@ def test_opt_out_stops_nurture_at_once_and_is_visible(world):
     world.say(quiet, "不需要，请不要打扰")
     opted = contact(world, quiet)
     assert opted.nurture_stopped == "opted_out"
-    assert any("不再接收推送" in m["text"]["content"] for m in world.state.app_messages_for("zhangsan"))
+    assert any("不再接收推送" in m["text"]["content"] for m in world.state.messaging.app_messages_for("zhangsan"))
     with world.services.sessions() as session:
         tag_names = {name for (name,) in session.execute(select(Activity.summary)
                                                          .where(Activity.contact_id == opted.id))}
@@ -61,9 +61,9 @@ def test_hot_lead_alerts_once_per_cooldown_and_escalates_when_nobody_calls(world
     assert alert.explanation["intent"] == "询价"
     assert {"who", "company", "channel", "stage", "days_in_nurture", "touches", "messages", "score", "reasons",
             "next_step"} <= set(alert.explanation)
-    cards = [m for m in world.state.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
+    cards = [m for m in world.state.messaging.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
     assert len(cards) == 1
-    assert len(world.state.robot_messages("sandbox-robot-key")) == 1
+    assert len(world.state.messaging.robot_messages("sandbox-robot-key")) == 1
     assert escalate_unacked_leads(world.services, datetime.now(SHANGHAI) + timedelta(hours=1)) == 1
     assert escalate_unacked_leads(world.services, datetime.now(SHANGHAI) + timedelta(hours=2)) == 0
     leads = world.client.get("/api/leads?open=1", headers=AUTH).get_json()["leads"]
@@ -77,10 +77,10 @@ def test_hot_lead_alerts_once_per_cooldown_and_escalates_when_nobody_calls(world
 
 def test_the_pull_itself_alerts_sales_and_syncs_the_stage_tag_with_no_job_left_queued(world):
     [ext] = world.known_prospects(1)
-    world.state.record_message(ext, "zhangsan", "你们这个系统一年多少钱？")
+    world.state.contacts.record_message(ext, "zhangsan", "你们这个系统一年多少钱？")
     pull_archive(world.services)
-    assert [m["msgtype"] for m in world.state.app_messages_for("zhangsan")] == ["textcard"]
-    assert len(world.state.robot_messages("sandbox-robot-key")) == 1
+    assert [m["msgtype"] for m in world.state.messaging.app_messages_for("zhangsan")] == ["textcard"]
+    assert len(world.state.messaging.robot_messages("sandbox-robot-key")) == 1
     lead = contact(world, ext)
     with world.services.sessions() as session:
         follow = session.execute(select(Follow).where(Follow.contact_id == lead.id)).scalar_one()
@@ -89,7 +89,7 @@ def test_the_pull_itself_alerts_sales_and_syncs_the_stage_tag_with_no_job_left_q
                                          OutboxAction.kind != "fetch_contact")).all()
     assert {kind for kind, _ in actions} >= {"app_message", "robot_alert", "sync_tags"}
     assert {status for _, status in actions} == {"done"}
-    stage_tags = {world.state.tags[t].name for t in world.state.tags_of(ext, follow.userid)}
+    stage_tags = {world.state.tags.tags[t].name for t in world.state.contacts.tags_of(ext, follow.userid)}
     assert "选择产品" in stage_tags
     assert sum(len(Queue(q, connection=world.redis)) for q in QUEUE_NAMES) == 0
 
@@ -105,12 +105,12 @@ def test_negated_price_talk_is_not_a_hot_lead(world):
 
 
 def test_a_price_question_from_a_contact_whose_add_is_not_processed_yet_still_alerts_and_the_add_completes_it(world):
-    added = world.state.add_prospect("zhangsan", state="webinar_0302", emit=False)
+    added = world.state.contacts.add_prospect("zhangsan", state="webinar_0302", emit=False)
     ext = added["external_userid"]
     world.say(ext, "你们这个系统一年多少钱？")
     lead = contact(world, ext)
     assert (lead.owner_userid, lead.lead_status, lead.nurture_stopped) == ("zhangsan", "sql", "hot_lead")
-    cards = [m for m in world.state.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
+    cards = [m for m in world.state.messaging.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
     assert len(cards) == 1
 
     world.post({"CreateTime": int(world.state.clock.now()), "ChangeType": "add_external_contact", "UserID": "zhangsan",
@@ -118,6 +118,6 @@ def test_a_price_question_from_a_contact_whose_add_is_not_processed_yet_still_al
     world.drain()
     lead = contact(world, ext)
     assert (lead.channel_state, lead.lead_status) == ("webinar_0302", "sql")
-    assert len(world.state.welcome_messages_for(ext)) == 1
+    assert len(world.state.contacts.welcome_messages_for(ext)) == 1
     with world.services.sessions() as session:
         assert [f.status for f in session.execute(select(Follow)).scalars()] == ["active"]

@@ -13,8 +13,8 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select, update
 
 import bots
-from app.services import build_services
 from app.store.models import InboxEvent, utcnow
+from app.wiring import build_services
 from bots.router import Router
 from jobs.pipeline.events import enqueue_events, run_event, run_events
 from jobs.pipeline.inbox_sweeper import sweep_inbox

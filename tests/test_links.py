@@ -6,7 +6,6 @@ import requests
 from sqlalchemy import select
 
 from app.store.contacts import get_or_create_contact
-from app.store.lead_scores import scoring_config
 from app.store.links import LinkContext, rewrite_links, track_action
 from app.store.models import Activity, Contact, LinkOpen, ScoreEventRow, StageChange, TrackedLink
 from bots.effects import Action
@@ -20,7 +19,7 @@ ATTACHMENTS = [{"msgtype": "link", "link": {"title": "价格方案", "url": PRIC
 
 def context(services, **extra) -> LinkContext:
     """A link context that names link kinds by the scoring file's paths."""
-    return LinkContext(BASE, kind_of=scoring_config(services.content.journey).link_kind, **extra)
+    return LinkContext(BASE, kind_of=services.content.scoring.link_kind, **extra)
 
 
 def tracked(session, url: str = PRICING, **extra) -> TrackedLink:
@@ -110,7 +109,7 @@ def test_a_per_contact_link_names_its_viewer(services, client):
 
 
 def test_oauth_code_identifies_the_viewer_scores_and_moves_the_stage(world):
-    world.state.add_prospect("zhangsan", external_userid="wmOauthViewer", name="王总", emit=False)
+    world.state.contacts.add_prospect("zhangsan", external_userid="wmOauthViewer", name="王总", emit=False)
     services = world.services
     with services.sessions() as session:
         contact, _ = get_or_create_contact(session, "wmOauthViewer", "need_arises")
@@ -136,7 +135,7 @@ def test_oauth_code_identifies_the_viewer_scores_and_moves_the_stage(world):
         assert summaries["viewing_quote"] == "客户王总正在看报价（价格方案）"
         assert session.execute(select(LinkOpen.contact_id)).scalar_one() == contact.id
     world.drain()
-    [card] = [m for m in world.state.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
+    [card] = [m for m in world.state.messaging.app_messages_for("zhangsan") if m["msgtype"] == "textcard"]
     assert card["textcard"]["title"] == "🔥 热线索：王总（未知公司）查看报价"
     assert "正在看：价格方案" in card["textcard"]["description"]
     again = world.client.get(f"/r/{token}?code={code}")
@@ -149,7 +148,7 @@ WECOM_BROWSER = {"User-Agent": "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 MicroM
 
 
 def test_a_viewer_in_wecoms_browser_goes_through_oauth_once_and_is_named(world):
-    world.state.add_prospect("zhangsan", external_userid="wmRedirected", name="李总", emit=False)
+    world.state.contacts.add_prospect("zhangsan", external_userid="wmRedirected", name="李总", emit=False)
     services = world.services
     services.settings.oauth_authorize_url = f"{world.sandbox.url}/connect/oauth2/authorize"
     with services.sessions() as session:

@@ -115,7 +115,7 @@ def test_api_errors_are_counted_by_endpoint_and_error(world):
 
 
 def test_metrics_token_guards_the_endpoint_when_set(database_url, redis_url, redis):
-    from app.services import build_services
+    from app.wiring import build_services
 
     services = build_services(make_settings(database_url, redis_url, metrics_token="scrape-me"))
     try:

@@ -28,19 +28,19 @@ def contacts_for(world, externals: list[str], owner: str) -> dict[str, int]:
 def published_post(world, text: str = "【客户案例】某 SaaS 公司用私域把获客成本降了 40%") -> tuple[str, object]:
     now = sandbox_now(world)
     _, jobid = moment_task(world, ["zhangsan"], now, text=text)
-    world.state.confirm_moment_task(jobid, "zhangsan")
+    world.state.moments.confirm_moment_task(jobid, "zhangsan")
     poll_results(world.services, now + timedelta(minutes=5))
-    return world.state.moment_tasks[jobid].moment_id, now
+    return world.state.moments.moment_tasks[jobid].moment_id, now
 
 
 def test_likes_and_comments_score_once_and_appear_on_the_timeline(world):
     a, b = prospects(world, "zhangsan", 2)
     ids = contacts_for(world, [a, b], "zhangsan")
     moment_id, now = published_post(world)
-    world.state.interact_moment(moment_id, a, "like")
-    world.state.interact_moment(moment_id, b, "comment")
+    world.state.moments.interact_moment(moment_id, a, "like")
+    world.state.moments.interact_moment(moment_id, b, "comment")
     world.state.clock.advance(60)
-    world.state.interact_moment(moment_id, b, "comment")
+    world.state.moments.interact_moment(moment_id, b, "comment")
 
     first = poll_interactions(world.services, now + timedelta(hours=1))
     again = poll_interactions(world.services, now + timedelta(hours=2))
@@ -66,7 +66,7 @@ def test_an_interaction_that_crosses_sql_makes_an_explained_hot_lead(world):
         record_score_event(session, session.get(Contact, ids[a]), "reply", 78.0, None, now,
                            journey=world.services.content.journey)
         session.commit()
-    world.state.interact_moment(moment_id, a, "comment")
+    world.state.moments.interact_moment(moment_id, a, "comment")
 
     report = poll_interactions(world.services, now + timedelta(hours=1))
     world.drain()
@@ -78,15 +78,15 @@ def test_an_interaction_that_crosses_sql_makes_an_explained_hot_lead(world):
         alert = session.execute(select(LeadAlert)).scalar_one()
         assert alert.explanation["intent"] == "线索分达标"
         assert alert.trigger == "moments"
-    [card] = world.state.app_messages_for("zhangsan")
+    [card] = world.state.messaging.app_messages_for("zhangsan")
     assert "线索分达标" in card["textcard"]["title"]
     assert "评论了朋友圈" in card["textcard"]["description"]
 
 
 def test_an_unknown_post_is_an_error_counted_not_a_crash(world):
     moment_id, now = published_post(world)
-    world.state.moment_tasks.clear()
+    world.state.moments.moment_tasks.clear()
     report = poll_interactions(world.services, now + timedelta(hours=1))
     assert (report.posts, report.errors, report.recorded) == (1, 1, 0)
     with pytest.raises(WeComError):
-        world.services.gateway.get_moment_comments(moment_id, "zhangsan")
+        world.services.gateway.moments.get_moment_comments(moment_id, "zhangsan")

@@ -22,7 +22,7 @@ LOADED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 def world(world):
     """Three prospects of zhangsan's and the default calendar, loaded at a pinned instant."""
     for _ in range(3):
-        world.state.add_prospect("zhangsan", state="webinar_0302", emit=False)
+        world.state.contacts.add_prospect("zhangsan", state="webinar_0302", emit=False)
     reconcile_contacts(world.services)
     world.drain()
     with world.services.sessions() as session:

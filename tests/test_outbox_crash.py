@@ -20,31 +20,31 @@ def store(world, action: Action) -> int:
 
 
 def accepted(state, path: str) -> int:
-    return sum(1 for call in state.calls if call["path"] == path and call["errcode"] == 0)
+    return sum(1 for call in state.core.calls if call["path"] == path and call["errcode"] == 0)
 
 
 def test_mass_send_of_a_dead_worker_is_adopted_not_created_twice(world):
-    ext = world.state.add_prospect("zhangsan", emit=False)["external_userid"]
+    ext = world.state.contacts.add_prospect("zhangsan", emit=False)["external_userid"]
     action_id = store(world, Action("mass_send", "crash-mass", {"sender": "zhangsan", "recipients": [ext], "text": TEXT,
                                                                 "attachments": []}))
-    world.services.gateway.add_msg_template("zhangsan", [ext], TEXT)
+    world.services.gateway.sends.add_msg_template("zhangsan", [ext], TEXT)
     assert run_action(world.services, action_id, now=utcnow() + timedelta(minutes=10)) == "done"
     with world.services.sessions() as session:
         result = session.get(OutboxAction, action_id).result
     assert result["adopted"] is True
-    assert [result["msgid"]] == list(world.state.mass_tasks)
+    assert [result["msgid"]] == list(world.state.campaigns.mass_tasks)
     assert accepted(world.state, "externalcontact/add_msg_template") == 1
 
 
 def test_moment_of_a_dead_worker_is_adopted_not_created_twice(world):
     action_id = store(world, Action("moment", "crash-moment", {"text": TEXT, "attachments": [], "senders": ["lisi"],
                                                                "tags": []}))
-    world.services.gateway.add_moment_task(TEXT, sender_userids=["lisi"])
+    world.services.gateway.moments.add_moment_task(TEXT, sender_userids=["lisi"])
     assert run_action(world.services, action_id, now=utcnow() + timedelta(minutes=10)) == "done"
     with world.services.sessions() as session:
         assert session.get(OutboxAction, action_id).result["adopted"] is True
     assert accepted(world.state, "externalcontact/add_moment_task") == 1
-    assert len(world.state.moment_tasks) == 1
+    assert len(world.state.moments.moment_tasks) == 1
 
 
 def test_claimed_action_is_not_run_by_a_second_worker_while_fresh(world):

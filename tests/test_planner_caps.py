@@ -27,7 +27,10 @@ def person(seq: str, enrolled: datetime, cid: int = 1) -> Enrollment:
 
 def history(*days: date, kind: str = "private", cid: int = 1) -> Ledger:
     """A ledger with one send per listed day."""
-    return Ledger.from_history((kind, cid, day) for day in days)
+    ledger = Ledger()
+    for day in days:
+        ledger.record(kind, cid, day)
+    return ledger
 
 
 @pytest.mark.parametrize(("mode", "prior", "now", "lateness", "outcome", "next_at"), [

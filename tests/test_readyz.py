@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from app.services import build_services
 from app.web.factory import create_app
+from app.wiring import build_services
 from tests.settings import make_settings
 
 

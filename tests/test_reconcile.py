@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.services import build_services
 from app.store import inbox
 from app.store.content_cache import ContentStore
 from app.store.models import Activity, Contact, Follow, OutboxAction, StageChange
 from app.store.outbox import store_actions
 from app.wecom.envelope import Envelope, parse_flat_xml
+from app.wiring import build_services
 from bots.effects import sync_tags
 from jobs.periodic.reconcile import reconcile_contacts
 from jobs.pipeline.actions import execute_action, run_action
@@ -74,8 +74,9 @@ def run_held(services) -> list[str | None]:
 def stage_tags_on(state, ext: str, userid: str) -> set[str]:
     """The journey-stage tag names WeCom shows on one relation."""
     stage_names = {stage.name for stage in JOURNEY.stages}
-    with state.lock:
-        return {state.tags[t].name for t in state.tags_of(ext, userid) if state.tags[t].name in stage_names}
+    with state.core.lock:
+        names = {state.tags.tags[t].name for t in state.contacts.tags_of(ext, userid)}
+        return names & stage_names
 
 
 def row_counts(services) -> dict[str, int]:
@@ -85,7 +86,7 @@ def row_counts(services) -> dict[str, int]:
 
 def add_missed(state) -> dict[str, tuple[str, str, str]]:
     """Add a prospect through each channel without a callback: exactly a missed callback."""
-    return {state.add_prospect(userid, state=key, emit=False)["external_userid"]: (key, userid, stage)
+    return {state.contacts.add_prospect(userid, state=key, emit=False)["external_userid"]: (key, userid, stage)
             for key, userid, stage in CHANNELS}
 
 
@@ -95,15 +96,16 @@ def test_missed_adds_are_created_staged_and_tagged_without_a_welcome(sandbox, se
     report = reconcile_contacts(services)
     assert (report.staff, report.contacts_seen, report.contacts_created, report.relations_added) == (3, 3, 3, 3)
     assert (report.relations_lost, report.tags_repaired, report.actions_queued) == (0, 0, 3)
-    assert state.calls_to("externalcontact/mark_tag") == 0
+    assert state.core.calls_to("externalcontact/mark_tag") == 0
     with services.sessions() as session:
         contacts = {c.external_userid: c for c in session.execute(select(Contact)).scalars()}
         assert {ext: (c.channel_state, c.owner_userid, c.stage) for ext, c in contacts.items()} == missed
         for ext, contact in contacts.items():
-            assert contact.name == state.contacts[ext].name
+            assert contact.name == state.contacts.contacts[ext].name
             assert contact.lead_status == "new"
             follow = session.execute(select(Follow).where(Follow.contact_id == contact.id)).scalar_one()
-            assert (follow.status, follow.changed_at) == ("active", state.follows[(follow.userid, ext)].createtime)
+            relation = state.contacts.follows[(follow.userid, ext)]
+            assert (follow.status, follow.changed_at) == ("active", relation.createtime)
             kinds = session.execute(select(Activity.kind).where(Activity.contact_id == contact.id)).scalars().all()
             assert kinds == ["reconciled"]
             change = session.execute(select(StageChange).where(StageChange.contact_id == contact.id)).scalar_one()
@@ -113,16 +115,16 @@ def test_missed_adds_are_created_staged_and_tagged_without_a_welcome(sandbox, se
     assert run_held(services) == ["done"] * 3
     for ext, (_key, userid, stage) in missed.items():
         assert stage_tags_on(state, ext, userid) == {JOURNEY.stage(stage).name}
-        assert state.welcome_messages_for(ext) == []
+        assert state.contacts.welcome_messages_for(ext) == []
     webinar = next(ext for ext, m in missed.items() if m[0] == "webinar_0302")
-    assert "线上直播" in {state.tags[t].name for t in state.tags_of(webinar, "zhangsan")}
+    assert "线上直播" in {state.tags.tags[t].name for t in state.contacts.tags_of(webinar, "zhangsan")}
 
 
 def test_an_add_event_processed_after_reconciliation_still_welcomes_inside_its_window(sandbox, services):
     """Reconciliation can record a relation before its add event leaves a backlog; the welcome still goes out."""
     state = sandbox.state
-    ext = state.add_prospect("zhangsan", state="webinar_0302")["external_userid"]
-    [delivery] = state.callbacks_sent
+    ext = state.contacts.add_prospect("zhangsan", state="webinar_0302")["external_userid"]
+    [delivery] = state.core.callbacks_sent
     assert reconcile_contacts(services).relations_added == 1
     run_held(services)
     with services.sessions() as session:
@@ -130,7 +132,7 @@ def test_an_add_event_processed_after_reconciliation_still_welcomes_inside_its_w
                                         Envelope(delivery.xml, parse_flat_xml(delivery.xml.encode())))
         session.commit()
     assert run_event(services, event_id)
-    assert len(state.welcome_messages_for(ext)) == 1
+    assert len(state.contacts.welcome_messages_for(ext)) == 1
     with services.sessions() as session:
         welcome = session.execute(select(OutboxAction).where(OutboxAction.kind == "welcome")).scalar_one()
         follow = session.execute(select(Follow)).scalar_one()
@@ -151,13 +153,13 @@ def test_a_second_run_changes_nothing(sandbox, services):
 
 def test_relations_deleted_without_a_callback_are_marked_lost(sandbox, services):
     state = sandbox.state
-    alone = state.add_prospect("zhangsan", state="webinar_0302", emit=False)["external_userid"]
-    shared = state.add_prospect("lisi", state="site_qr_pricing", emit=False)["external_userid"]
-    state.add_prospect("wangwu", external_userid=shared, emit=False)
+    alone = state.contacts.add_prospect("zhangsan", state="webinar_0302", emit=False)["external_userid"]
+    shared = state.contacts.add_prospect("lisi", state="site_qr_pricing", emit=False)["external_userid"]
+    state.contacts.add_prospect("wangwu", external_userid=shared, emit=False)
     reconcile_contacts(services)
     run_held(services)
-    state.delete_follow(alone, "zhangsan", emit=False)
-    state.delete_follow(shared, "lisi", emit=False)
+    state.contacts.delete_follow(alone, "zhangsan", emit=False)
+    state.contacts.delete_follow(shared, "lisi", emit=False)
     report = reconcile_contacts(services)
     assert (report.relations_lost, report.contacts_created, report.relations_added) == (2, 0, 0)
     assert report.actions_queued == 0
@@ -179,12 +181,12 @@ def test_relations_deleted_without_a_callback_are_marked_lost(sandbox, services)
 
 def test_a_relation_added_again_after_a_missed_loss_comes_back(sandbox, services):
     state = sandbox.state
-    ext = state.add_prospect("zhangsan", state="webinar_0302", emit=False)["external_userid"]
+    ext = state.contacts.add_prospect("zhangsan", state="webinar_0302", emit=False)["external_userid"]
     reconcile_contacts(services)
-    state.delete_follow(ext, "zhangsan", emit=False)
+    state.contacts.delete_follow(ext, "zhangsan", emit=False)
     reconcile_contacts(services)
     state.clock.advance(60)
-    state.add_prospect("zhangsan", external_userid=ext, state="webinar_0302", emit=False)
+    state.contacts.add_prospect("zhangsan", external_userid=ext, state="webinar_0302", emit=False)
     report = reconcile_contacts(services)
     assert (report.contacts_created, report.relations_added) == (0, 1)
     with services.sessions() as session:
@@ -198,15 +200,15 @@ def test_drifted_stage_tags_get_a_sync_tags_action_and_end_with_exactly_one(sand
     missed = add_missed(state)
     reconcile_contacts(services)
     run_held(services)
-    by_name = {tag.name: tag.id for tag in state.tags.values()}
+    by_name = {tag.name: tag.id for tag in state.tags.tags.values()}
     (bare, (_, bare_user, _)), (doubled, (_, doubled_user, doubled_stage)), _ = missed.items()
-    state.edit_contact(bare_user, bare, remove_tags=tuple(state.tags_of(bare, bare_user)), emit=False)
-    state.edit_contact(doubled_user, doubled, add_tags=(by_name["续约增购"],), emit=False)
-    marks = state.calls_to("externalcontact/mark_tag")
+    state.contacts.edit_contact(bare_user, bare, remove_tags=tuple(state.contacts.tags_of(bare, bare_user)), emit=False)
+    state.contacts.edit_contact(doubled_user, doubled, add_tags=(by_name["续约增购"],), emit=False)
+    marks = state.core.calls_to("externalcontact/mark_tag")
     report = reconcile_contacts(services)
     assert (report.tags_repaired, report.actions_queued) == (2, 2)
     assert (report.contacts_created, report.relations_added, report.relations_lost) == (0, 0, 0)
-    assert state.calls_to("externalcontact/mark_tag") == marks
+    assert state.core.calls_to("externalcontact/mark_tag") == marks
     with services.sessions() as session:
         keys = session.execute(select(OutboxAction.key).where(OutboxAction.status == "pending")).scalars().all()
     assert len(keys) == 2
@@ -222,8 +224,8 @@ def test_a_tag_sync_after_a_stage_tag_was_deleted_in_wecom_without_a_callback_cr
     missed = add_missed(state)
     reconcile_contacts(services)
     run_held(services)
-    [gone] = [tag.id for tag in state.tags.values() if tag.name == "续约增购"]
-    state.del_corp_tag({"tag_id": [gone]}, emit=False)
+    [gone] = [tag.id for tag in state.tags.tags.values() if tag.name == "续约增购"]
+    state.tags.del_corp_tag({"tag_id": [gone]}, emit=False)
     (bare, (_, bare_user, _)), *_ = missed.items()
     with services.sessions() as session:
         follow = session.execute(select(Follow).join(Contact, Contact.id == Follow.contact_id)
@@ -232,7 +234,7 @@ def test_a_tag_sync_after_a_stage_tag_was_deleted_in_wecom_without_a_callback_cr
         session.commit()
     assert run_action(services, action_id) == "done"
     assert stage_tags_on(state, bare, bare_user) == {"需求萌生"}
-    assert [tag.id for tag in state.tags.values() if tag.name == "续约增购"] not in ([], [gone])
+    assert [tag.id for tag in state.tags.tags.values() if tag.name == "续约增购"] not in ([], [gone])
 
 
 def test_scrm_sync_contacts_prints_the_report(sandbox, database_url, tmp_path):

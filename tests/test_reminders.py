@@ -39,9 +39,9 @@ def test_reminders_wait_space_out_and_stop_at_the_daily_limit(world):
     reminded = drive(world, MONDAY_9, 48)
 
     assert [local(t) for t in reminded] == ["02 11:00", "02 14:00", "03 11:00", "03 14:00"]
-    assert len(world.state.mass_tasks[msgid].reminders) == 4
+    assert len(world.state.campaigns.mass_tasks[msgid].reminders) == 4
     assert len(result_of(world, action_id)["reminders"]) == 4
-    assert world.state.violations.get("remind_limit", 0) == 0
+    assert world.state.core.violations.get("remind_limit", 0) == 0
 
 
 def test_no_reminder_in_quiet_hours(world):
@@ -64,16 +64,16 @@ def test_a_setting_above_wecoms_limit_is_held_to_three_a_day(world):
     reminded = drive(world, MONDAY_9, 24)
 
     assert [local(t) for t in reminded] == ["02 09:00", "02 09:15", "02 09:30", "03 09:00"]
-    assert world.state.violations.get("remind_limit", 0) == 0
+    assert world.state.core.violations.get("remind_limit", 0) == 0
 
 
 def test_confirmed_tasks_are_not_reminded(world):
     recipients = prospects(world, "zhaoliu", 2)
     _, msgid = mass_task(world, "zhaoliu", recipients, MONDAY_9)
-    world.state.confirm_mass_task(msgid, "zhaoliu")
+    world.state.campaigns.confirm_mass_task(msgid, "zhaoliu")
     poll_results(world.services, MONDAY_9 + timedelta(minutes=5))
     assert remind_unconfirmed(world.services, MONDAY_9 + timedelta(hours=3)) == 0
-    assert world.state.mass_tasks[msgid].reminders == []
+    assert world.state.campaigns.mass_tasks[msgid].reminders == []
 
 
 def escalations(world) -> list[OutboxAction]:
@@ -92,10 +92,10 @@ def test_one_app_message_reaches_the_manager(world):
     assert escalate_unconfirmed(world.services, MONDAY_9 + timedelta(hours=7)) == 0
     world.drain()
 
-    [message] = world.state.app_messages_for("manager_li")
+    [message] = world.state.messaging.app_messages_for("manager_li")
     assert message["text"]["content"] == ("张三有 1 个群发任务已 6 小时未确认（线索培育 ROI 计算器），涉及 3 位客户，"
                                           "请提醒其在企业微信中确认发送。")
-    assert world.state.app_messages_for("zhangsan") == []
+    assert world.state.messaging.app_messages_for("zhangsan") == []
     [action] = escalations(world)
     assert (action.key, action.status) == (f"escalate:{action_id}", "done")
     assert result_of(world, action_id)["escalated_at"] == (MONDAY_9 + timedelta(hours=6)).isoformat()
@@ -106,7 +106,7 @@ def test_without_a_manager_the_staff_member_is_told(world):
     mass_task(world, "manager_li", recipients, MONDAY_9, text="季度复盘", attachments=[])
     assert escalate_unconfirmed(world.services, MONDAY_9 + timedelta(hours=7)) == 1
     world.drain()
-    [message] = world.state.app_messages_for("manager_li")
+    [message] = world.state.messaging.app_messages_for("manager_li")
     assert message["text"]["content"] == ("您有 1 个群发任务已 7 小时未确认（季度复盘），涉及 2 位客户，"
                                           "请在企业微信中确认发送。")
 
@@ -120,7 +120,7 @@ def test_no_escalation_in_quiet_hours(world):
 
 def test_unpublished_moments_sender_is_escalated_once(world):
     action_id, jobid = moment_task(world, ["zhangsan", "lisi"], MONDAY_9)
-    world.state.confirm_moment_task(jobid, "zhangsan")
+    world.state.moments.confirm_moment_task(jobid, "zhangsan")
     poll_results(world.services, MONDAY_9 + timedelta(minutes=5))
     later = MONDAY_9 + timedelta(hours=6)
 
@@ -128,7 +128,7 @@ def test_unpublished_moments_sender_is_escalated_once(world):
     assert escalate_unconfirmed(world.services, later + timedelta(minutes=15)) == 0
     world.drain()
 
-    [message] = world.state.app_messages_for("manager_li")
+    [message] = world.state.messaging.app_messages_for("manager_li")
     assert message["text"]["content"].startswith("李四有 1 条朋友圈任务已 ")
     assert message["text"]["content"].endswith("小时未发表（【行业观察】），请提醒其在企业微信中确认发表。")
     assert [a.key for a in escalations(world)] == [f"escalate:{action_id}:lisi"]

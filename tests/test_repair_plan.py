@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.store.contacts import ACTIVE, LOST, PENDING
-from jobs.nurture.repair_plan import ADD, TAGS, Known, Listed, chunk_userids, plan_lost, plan_repairs
+from app.store.models.contacts import ACTIVE, LOST, PENDING
+from jobs.periodic.repair_plan import ADD, TAGS, Known, Listed, chunk_userids, plan_lost, plan_repairs
 
 STAGE_TAGS = {"need_arises": "t-need", "deeper_understanding": "t-deeper", "onboarding": "t-onboard"}
 OTHER = "t-channel"

@@ -33,12 +33,12 @@ def test_poll_records_sent_not_friend_over_limit_and_unconfirmed(world):
     waiting = prospects(world, "lisi", 2)
     now = sandbox_now(world)
     first, first_msg = mass_task(world, "zhangsan", [a], now)
-    world.state.confirm_mass_task(first_msg, "zhangsan")           # a receives today's one mass message
+    world.state.campaigns.confirm_mass_task(first_msg, "zhangsan")   # a receives today's one mass message
     second, second_msg = mass_task(world, "zhangsan", [a, b, c, d], now)
     third, _ = mass_task(world, "lisi", waiting, now)
-    world.state.delete_follow(c, "zhangsan", emit=False)             # c deletes zhangsan before the confirmation
+    world.state.contacts.delete_follow(c, "zhangsan", emit=False)    # c deletes zhangsan before the confirmation
     world.state.advance(600)
-    world.state.confirm_mass_task(second_msg, "zhangsan")
+    world.state.campaigns.confirm_mass_task(second_msg, "zhangsan")
 
     report = poll_results(world.services, now + timedelta(minutes=15))
 
@@ -55,9 +55,9 @@ def test_running_twice_changes_nothing_the_second_time(world):
     a, b = prospects(world, "wangwu", 2)
     now = sandbox_now(world)
     action_id, msgid = mass_task(world, "wangwu", [a, b], now)
-    world.state.confirm_mass_task(msgid, "wangwu")
+    world.state.campaigns.confirm_mass_task(msgid, "wangwu")
     moment_id, jobid = moment_task(world, ["wangwu", "zhaoliu"], now)
-    world.state.confirm_moment_task(jobid, "wangwu")
+    world.state.moments.confirm_moment_task(jobid, "wangwu")
     poll_results(world.services, now + timedelta(minutes=5))
     before = snapshot(world)
 
@@ -71,16 +71,16 @@ def test_running_twice_changes_nothing_the_second_time(world):
 def test_moments_record_the_post_invalid_senders_and_who_published_when(world):
     now = sandbox_now(world)
     action_id, jobid = moment_task(world, ["zhangsan", "lisi", "ghost"], now)
-    world.state.confirm_moment_task(jobid, "zhangsan")
+    world.state.moments.confirm_moment_task(jobid, "zhangsan")
     at_first = now + timedelta(minutes=5)
 
     poll_results(world.services, at_first)
     result = result_of(world, action_id)
-    assert result["moment_id"] == world.state.moment_tasks[jobid].moment_id
+    assert result["moment_id"] == world.state.moments.moment_tasks[jobid].moment_id
     assert result["invalid_senders"] == ["ghost"]
     assert result["published"] == {"zhangsan": at_first.isoformat()}
 
-    world.state.confirm_moment_task(jobid, "lisi")
+    world.state.moments.confirm_moment_task(jobid, "lisi")
     report = poll_results(world.services, now + timedelta(minutes=10))
     assert report.published == 1
     published = result_of(world, action_id)["published"]
@@ -94,8 +94,8 @@ def test_old_and_unsent_tasks_are_left_alone(world):
     (a,) = prospects(world, "sunqi", 1)
     now = sandbox_now(world)
     action_id, _ = mass_task(world, "sunqi", [a], now - timedelta(days=4))
-    calls = world.state.calls_to("externalcontact/get_groupmsg_task")
+    calls = world.state.core.calls_to("externalcontact/get_groupmsg_task")
     report = poll_results(world.services, now)
     assert report.mass_tasks == 0
-    assert world.state.calls_to("externalcontact/get_groupmsg_task") == calls
+    assert world.state.core.calls_to("externalcontact/get_groupmsg_task") == calls
     assert statuses(world, action_id) == {a: "unconfirmed"}

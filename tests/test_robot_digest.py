@@ -28,7 +28,7 @@ def alerts(world, key: str, names: list[str]) -> list[int]:
 
 def fill_the_minute(world, key: str) -> None:
     for i in range(20):
-        world.services.gateway.send_robot(key, "text", f"earlier post {i}")
+        world.services.gateway.alerts.send_robot(key, "text", f"earlier post {i}")
 
 
 def scheduled(world) -> list[str]:
@@ -56,7 +56,8 @@ def test_a_full_minute_schedules_one_wake_up_which_posts_everyone_in_digests(wor
     assert post_backlog(robot_id("sales-robot")) == "done"      # the wake-up: the oldest alert and seven others
     world.drain()                                                # it queued one more backlog job for the rest
 
-    posts = [m["markdown"]["content"] for m in world.state.robot_messages("sales-robot") if m["msgtype"] == "markdown"]
+    posts = [m["markdown"]["content"] for m in world.state.messaging.robot_messages("sales-robot")
+             if m["msgtype"] == "markdown"]
     assert len(posts) == 2
     assert sorted(len(p.split("### ")) - 1 for p in posts) == [2, 8]
     assert all("".join(posts).count(f"客户{i:02d}") == 1 for i in range(10))
@@ -72,6 +73,6 @@ def test_a_digest_carries_only_its_own_robots_leads(world):
 
     world.drain()
 
-    assert [m["markdown"]["content"].count("### ") for m in world.state.robot_messages("sales-robot")] == [2]
-    assert ["王工" in m["markdown"]["content"] for m in world.state.robot_messages("service-robot")] == [True]
+    assert [m["markdown"]["content"].count("### ") for m in world.state.messaging.robot_messages("sales-robot")] == [2]
+    assert ["王工" in m["markdown"]["content"] for m in world.state.messaging.robot_messages("service-robot")] == [True]
     assert statuses(world, sales + service) == {"done"}

@@ -124,7 +124,7 @@ def test_outbox_sweeper_with_nothing_stale_enqueues_nothing(services, redis):
 
 
 def test_leader_stops_ticking_at_once_when_its_renewal_fails(database_url, redis_url, redis):
-    from app.services import build_services
+    from app.wiring import build_services
 
     services = build_services(make_settings(database_url, redis_url, sweep_interval_seconds=1))
     lock = LeaderLock(redis, ttl=2)

@@ -9,8 +9,8 @@ from sqlalchemy import text
 from app.cli.root import main
 from app.secrets.keys import SecretKeyError, SecretKeys, key_id
 from app.secrets.store import SecretDecryptError, list_secrets, read_secrets, rotate, set_secret
-from app.services import build_services
 from app.store.db import make_engine, make_sessions
+from app.wiring import build_services
 from tests.settings import make_settings
 
 PLAIN = "corp-secret-7Hq2xLw9VpZ3"

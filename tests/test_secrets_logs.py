@@ -7,12 +7,12 @@ import logging
 import pytest
 from rq import Queue, SimpleWorker
 
-from app.services import build_services
 from app.web.factory import create_app
 from app.wecom.archive.keys import ArchiveKeys
 from app.wecom.archive.reader import ArchiveError
 from app.wecom.errors import BadCredentials
 from app.wecom.gateway import Gateway
+from app.wiring import build_services
 from jobs.periodic.reconcile import reconcile_contacts
 from jobs.pipeline.archive_pull import pull_archive
 from jobs.queues import QUEUE_NAMES
@@ -38,7 +38,7 @@ def pem_lines(pems: dict[int, str]) -> list[str]:
 
 def test_secrets_stay_out_of_logs_and_api_output(sandbox, database_url, redis_url, redis, caplog):
     caplog.set_level(logging.DEBUG)
-    pems = sandbox.state.archive_private_keys()
+    pems = sandbox.state.archive.private_keys()
     cfg = sandbox.state.config
     settings = make_settings(database_url, redis_url, wecom_corp_id=cfg.corp_id, wecom_token=cfg.callback_token,
                              wecom_aes_key=cfg.encoding_aes_key, wecom_secret=CORP_SECRET,
@@ -48,16 +48,16 @@ def test_secrets_stay_out_of_logs_and_api_output(sandbox, database_url, redis_ur
     services = build_services(settings)
     client = create_app(services=services).test_client()
     try:
-        ext = sandbox.state.add_prospect("zhangsan", emit=False)["external_userid"]
+        ext = sandbox.state.contacts.add_prospect("zhangsan", emit=False)["external_userid"]
         reconcile_contacts(services)  # gateway: gettoken (corpsecret in the query string), follow users, contacts
-        sandbox.state.record_message(ext, "zhangsan", "你们这个系统一年多少钱？能发个报价单吗")
+        sandbox.state.contacts.record_message(ext, "zhangsan", "你们这个系统一年多少钱？能发个报价单吗")
         report = pull_archive(services)  # archive secret and RSA private keys in use
         assert report.stored == 1
         SimpleWorker([Queue(n, connection=redis) for n in QUEUE_NAMES], connection=redis).work(burst=True)
 
         wrong = Gateway.from_settings(settings.model_copy(update={"wecom_secret": WRONG_SECRET}), redis=None)
         with pytest.raises(BadCredentials) as refused:
-            wrong.follow_users()
+            wrong.directory.follow_users()
         wrong.close()
         logging.getLogger("test").exception("a job failed: %s", refused.value, exc_info=refused.value)
         with pytest.raises(ArchiveError) as unreadable:

@@ -38,8 +38,8 @@ def test_shipped_staff_and_managers():
     book = load_staff()
     assert list(book.members) == ["zhangsan", "lisi", "wangwu", "zhaoliu", "sunqi", "manager_li"]
     assert {m.manager for m in book.members.values()} == {"manager_li", None}
-    assert book.manager_of("zhaoliu").name == "李经理"
-    assert book.manager_of("manager_li") is None
+    assert book.members[book.members["zhaoliu"].manager or ""].name == "李经理"
+    assert book.members["manager_li"].manager is None
     assert book.members["sunqi"].name == "孙七"
 
 

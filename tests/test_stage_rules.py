@@ -2,19 +2,27 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session
 
-from bots.stage_rules import ContactSnapshot, Signal, Transition, apply, evaluate
+from app.store.book import SessionBook
+from app.store.models import Base, Contact
+from app.store.models.base import as_utc
+from bots.journey import apply_signals, snapshot
+from bots.stage_rules import ContactSnapshot, Signal, Transition, evaluate
 from content.journey import Journey, load_journey
 
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 JOURNEY = load_journey()
+SERIAL = itertools.count()
 
 INLINE = """\
 tag_group: 旅程
@@ -46,6 +54,32 @@ def contact(stage: str, lead_status: str = "new", idle_days: float | None = 1) -
     """A contact last active `idle_days` before NOW."""
     last = None if idle_days is None else NOW - timedelta(days=idle_days)
     return ContactSnapshot(stage, lead_status, last, last)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    """An in-memory SQLite database holding the contact tables."""
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    return engine
+
+
+@pytest.fixture
+def book(engine):
+    """A contact book over a session that is rolled back after the test."""
+    with Session(engine) as session:
+        yield SessionBook(session)
+        session.rollback()
+
+
+def store(book: SessionBook, state: ContactSnapshot) -> Contact:
+    """Store a contact in the given state (a new external userid each time)."""
+    contact = Contact(external_userid=f"wm{next(SERIAL)}", stage=state.stage, lead_status=state.lead_status,
+                      score=0.0, last_activity_at=state.last_activity_at, stage_entered_at=state.stage_entered_at,
+                      created_at=NOW)
+    book.session.add(contact)
+    book.flush()
+    return contact
 
 
 def sig(kind: str, link_kind: str | None = None, intent: str | None = None, hours_ago: float = 1) -> Signal:
@@ -218,33 +252,36 @@ def test_reason_without_a_link_kind_still_names_the_trigger(tmp_path: Path) -> N
     assert evaluate(contact("first"), [sig("link_clicked", "blog")], journey, NOW).reason == "点击了blog"
 
 
-def test_apply_moves_the_contact_and_records_when() -> None:
+def test_a_signal_moves_the_stored_contact_and_records_when(book) -> None:
     before = contact("need_arises", idle_days=3)
     signal = sig("intent", intent="pricing", hours_ago=2)
-    after = apply(before, evaluate(before, [signal], JOURNEY, NOW))
-    assert after == ContactSnapshot("product_selection", "sql", signal.at, signal.at)
-    warm = dataclasses.replace(after, lead_status="mql")
-    lead_only = apply(warm, evaluate(warm, [sig("intent", intent="purchase", hours_ago=1)], JOURNEY, NOW))
-    assert (lead_only.stage, lead_only.lead_status) == ("product_selection", "sql")
-    assert lead_only.stage_entered_at == signal.at
+    stored = store(book, before)
+    changes, _ = apply_signals(book, stored, [signal], JOURNEY, NOW)
+    assert snapshot(stored) == ContactSnapshot("product_selection", "sql", before.last_activity_at, signal.at)
+    assert [(c.axis, c.to_value, c.rule_id, as_utc(c.created_at)) for c in changes] == [
+        ("stage", "product_selection", "asked_buying_question", signal.at),
+        ("lead_status", "sql", "asked_buying_question", signal.at)]
+    book.change_axis(stored, "lead_status", "mql", "test")
+    more, _ = apply_signals(book, stored, [sig("intent", intent="purchase", hours_ago=1)], JOURNEY, NOW)
+    assert [(c.axis, c.to_value) for c in more] == [("lead_status", "sql")]
+    assert as_utc(stored.stage_entered_at) == signal.at
 
 
-def test_apply_after_inactivity_keeps_last_activity() -> None:
+def test_inactivity_moves_back_once_and_keeps_last_activity(book) -> None:
     before = contact("deeper_understanding", "mql", idle_days=31)
-    after = apply(before, evaluate(before, [], JOURNEY, NOW))
-    assert after == ContactSnapshot("need_arises", "mql", before.last_activity_at, NOW)
-    assert evaluate(after, [], JOURNEY, NOW) is None
+    stored = store(book, before)
+    changes, _ = apply_signals(book, stored, [], JOURNEY, NOW)
+    assert [(c.to_value, c.rule_id) for c in changes] == [("need_arises", "went_quiet")]
+    assert snapshot(stored) == ContactSnapshot("need_arises", "mql", before.last_activity_at, NOW)
 
 
-def test_applying_repeatedly_walks_the_journey() -> None:
-    state = contact("need_arises")
+def test_signals_walk_the_journey_one_rule_at_a_time(book) -> None:
+    stored = store(book, contact("need_arises"))
     signals = [sig("replied", hours_ago=3), sig("intent", intent="demo", hours_ago=2), sig("signed", hours_ago=1)]
-    steps = []
-    while (move := evaluate(state, signals, JOURNEY, NOW)) is not None:
-        steps.append(move.rule_id)
-        state = apply(state, move)
-    assert steps == ["replied_to_nurture", "asked_buying_question", "signed_contract"]
-    assert (state.stage, state.lead_status) == ("onboarding", "customer")
+    changes, _ = apply_signals(book, stored, signals, JOURNEY, NOW)
+    assert list(dict.fromkeys(c.rule_id for c in changes)) == [
+        "replied_to_nurture", "asked_buying_question", "signed_contract"]
+    assert (stored.stage, stored.lead_status) == ("onboarding", "customer")
 
 
 STAGES = [stage.key for stage in JOURNEY.stages]
@@ -269,18 +306,15 @@ contacts_strategy = st.builds(
 
 
 @settings(max_examples=300, deadline=None)
-@given(contacts_strategy, signals_strategy)
-def test_without_backward_rules_stages_never_go_back(start: ContactSnapshot, signals: list[Signal]) -> None:
+@given(contacts_strategy.filter(lambda c: c.stage_entered_at is not None), signals_strategy)
+def test_without_backward_rules_stages_never_go_back(engine, start: ContactSnapshot, signals: list[Signal]) -> None:
     forward = dataclasses.replace(JOURNEY, rules=tuple(rule for rule in JOURNEY.rules if not rule.backward))
-    state = start
-    for _ in range(len(STAGES) * 3):
-        move = evaluate(state, signals, forward, NOW)
-        if move is None:
-            return
-        after = apply(state, move)
-        assert forward.index(after.stage) >= forward.index(state.stage)
-        state = after
-    pytest.fail("rules kept firing: a transition must make progress")
+    with Session(engine) as session:
+        book = SessionBook(session)
+        changes, _ = apply_signals(book, store(book, start), signals, forward, NOW)
+        session.rollback()
+    for change in (c for c in changes if c.axis == "stage"):
+        assert forward.index(change.to_value) >= forward.index(change.from_value)
 
 
 @settings(max_examples=300, deadline=None)

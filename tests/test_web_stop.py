@@ -15,9 +15,10 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.services import build_services, install, uninstall
+from app.services import install, uninstall
 from app.settings import Settings
 from app.store.models import InboxEvent
+from app.wiring import build_services
 from bench.callback import CORP, KEY, TOKEN, signed_events
 from bench.harness import ROOT, closed_loop, wait_for_port
 from demo.ports import free_port

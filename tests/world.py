@@ -8,8 +8,9 @@ from datetime import datetime
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from app.services import Services, build_services
+from app.services import Services
 from app.web.factory import create_app
+from app.wiring import build_services
 from jobs.periodic.reconcile import reconcile_contacts
 from jobs.periodic.staff_sync import sync_staff as sync_staff_directory
 from jobs.pipeline.archive_pull import pull_archive
@@ -48,14 +49,14 @@ class World:
 
     def known_prospects(self, n: int, owner: str = "zhangsan", channel: str = "webinar_0302") -> list[str]:
         """Add `n` prospects to `owner` in the sandbox and bring them in through reconciliation; return their ids."""
-        exts = [self.state.add_prospect(owner, state=channel, emit=False)["external_userid"] for _ in range(n)]
+        exts = [self.state.contacts.add_prospect(owner, state=channel, emit=False)["external_userid"] for _ in range(n)]
         reconcile_contacts(self.services)
         self.drain()
         return exts
 
     def say(self, ext: str, text: str, owner: str = "zhangsan") -> None:
         """The prospect writes to `owner`; pull the session archive and run everything it triggers."""
-        self.state.record_message(ext, owner, text)
+        self.state.contacts.record_message(ext, owner, text)
         pull_archive(self.services)
         self.drain()
 
@@ -77,7 +78,7 @@ def start_world(database_url: str, redis_url: str, redis: Redis, *, sync_staff: 
         sandbox_config = replace(sandbox_config, start_at=start_at.timestamp())
     sandbox = SandboxServer.start(sandbox_config)
     cfg = sandbox.state.config
-    keys = json.dumps({str(v): pem for v, pem in sandbox.state.archive_private_keys().items()})
+    keys = json.dumps({str(v): pem for v, pem in sandbox.state.archive.private_keys().items()})
     settings = make_settings(database_url, redis_url, wecom_corp_id=cfg.corp_id, wecom_token=cfg.callback_token,
                              wecom_aes_key=cfg.encoding_aes_key, wecom_secret=cfg.secrets[0],
                              wecom_api_base=sandbox.api_base, archive_private_keys=keys)

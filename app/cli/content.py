@@ -16,8 +16,8 @@ def content() -> None:
 
 
 def _services():
-    from app.services import build_services
     from app.store.db import upgrade
+    from app.wiring import build_services
 
     services = build_services(Settings())
     if services.settings.uses_sqlite:

@@ -103,7 +103,8 @@ def sync_contacts() -> None:
     """Reconcile contacts and relations with WeCom (batch/get_by_user) and repair what missed callbacks left."""
     from contextlib import ExitStack
 
-    from app.services import build_services, install
+    from app.services import install
+    from app.wiring import build_services
     from jobs.periodic.reconcile import reconcile_contacts
 
     services = install(build_services(Settings()))
@@ -129,7 +130,7 @@ def channels() -> None:
 @channels.command("sync")
 def channels_sync() -> None:
     """Create a contact way for every channel in channels.yaml that has none; print each QR code URL."""
-    from app.services import build_services
+    from app.wiring import build_services
     from jobs.periodic.channels import sync_channels
 
     services = build_services(Settings())
@@ -161,8 +162,8 @@ def report_staff(days: int) -> None:
     """Show how promptly each staff member confirmed mass-send and Moments tasks."""
     from datetime import timedelta
 
-    from app.services import build_services
     from app.store.models import utcnow
+    from app.wiring import build_services
     from jobs.nurture.confirmation import confirmation_report, report_lines
 
     services = build_services(Settings())

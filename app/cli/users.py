@@ -15,8 +15,8 @@ def users() -> None:
 
 
 def _services():
-    from app.services import build_services
     from app.store.db import upgrade
+    from app.wiring import build_services
 
     services = build_services(Settings())
     if services.settings.uses_sqlite:

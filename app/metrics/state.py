@@ -11,6 +11,7 @@ from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegi
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.services import Services
 from app.store.models import InboxEvent, OutboxAction
 from jobs.queues import QUEUE_NAMES, RedisQueues
 
@@ -25,7 +26,7 @@ REGISTRIES = (("started", StartedJobRegistry), ("scheduled", ScheduledJobRegistr
 class StateCollector(Collector):
     """Gauges computed from Redis and the database on every scrape (one pipeline, two GROUP BY queries)."""
 
-    def __init__(self, services) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -66,7 +67,7 @@ def queue_jobs(queues: RedisQueues) -> GaugeMetricFamily:
     return gauge
 
 
-def open_rows(services) -> Iterator[GaugeMetricFamily]:
+def open_rows(services: Services) -> Iterator[GaugeMetricFamily]:
     """Outbox actions not yet settled by kind and status; inbox events not done by status."""
     actions = GaugeMetricFamily("scrm_outbox_open_actions", "Outbox actions pending or running, by kind and status.",
                                 labels=["kind", "status"])

@@ -7,11 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.store.models import Activity, Contact, Follow, StageChange, utcnow
+from app.store.models.contacts import LOST, PENDING
 from app.store.upsert import insert_ignore
-
-ACTIVE = "active"
-PENDING = "pending"
-LOST = "lost"
 
 
 def get_or_create_contact(session: Session, external_userid: str, initial_stage: str, reason: str | None = None,

@@ -1,23 +1,29 @@
-"""The content the bots read (journey, channels, intents), loaded once per process and reloaded when a file
-changes."""
+"""The one content cache: journey, channels, intents, scoring and staff, loaded once per process and reloaded when a
+file changes."""
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from bots.intents import DEFAULT_INTENTS, IntentModel, load_intents
 from content.channels import DEFAULT_CHANNELS, ChannelBook, load_channels
 from content.journey import DEFAULT_JOURNEY, Journey, load_journey
+from content.scoring import DEFAULT_SCORING, ScoringConfig, load_scoring
+from content.staff import DEFAULT_STAFF, StaffBook, load_staff
 
 
 class ContentStore:
     """Cached, validated content files; a file edited on disk is reloaded on next use."""
 
     def __init__(self, journey_path: str | Path | None = None, channels_path: str | Path | None = None,
-                 intents_path: str | Path | None = None) -> None:
+                 intents_path: str | Path | None = None, *, scoring_path: str | Path | None = None,
+                 staff_path: str | Path | None = None) -> None:
         self.journey_path = Path(journey_path or DEFAULT_JOURNEY)
         self.channels_path = Path(channels_path or DEFAULT_CHANNELS)
-        self.intents_path = Path(intents_path) if intents_path else None
+        self.intents_path = Path(intents_path or DEFAULT_INTENTS)
+        self.scoring_path = Path(scoring_path or DEFAULT_SCORING)
+        self.staff_path = Path(staff_path or DEFAULT_STAFF)
         self._cache: dict[str, tuple[dict[Path, int | None], Any]] = {}
         self._lock = threading.RLock()
 
@@ -27,16 +33,25 @@ class ContentStore:
         return self._load("journey", lambda _: [self.journey_path], lambda: load_journey(self.journey_path))
 
     @property
-    def intents(self):
+    def intents(self) -> IntentModel:
         """The intent rules (keywords, negations, thresholds) from content/intents.yaml, and the fallback model
         learnt from the example files it names (an edited example file refits it)."""
-        from bots.intents import DEFAULT_INTENTS, load_intents
-
-        path = Path(self.intents_path or DEFAULT_INTENTS)
+        path = self.intents_path
         return self._load("intents", lambda model: [path, *(model.example_files if model else ())],
                           lambda: load_intents(path, journey_intents=self.journey.intents))
 
-    def channels(self, _session: Any = None) -> ChannelBook:
+    @property
+    def scoring(self) -> ScoringConfig:
+        """Lead-score points, decay and thresholds, validated against the journey."""
+        return self._load("scoring", lambda _: [self.scoring_path, self.journey_path],
+                          lambda: load_scoring(self.scoring_path, self.journey))
+
+    @property
+    def staff(self) -> StaffBook:
+        """Teams and managers: who sees whose contacts in the console."""
+        return self._load("staff", lambda _: [self.staff_path], lambda: load_staff(self.staff_path))
+
+    def channels(self) -> ChannelBook:
         """The channel book, validated against the journey's stages."""
         stages = {stage.key for stage in self.journey.stages}
         return self._load("channels", lambda _: [self.channels_path], lambda: load_channels(self.channels_path, stages))

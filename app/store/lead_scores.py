@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,18 +18,6 @@ from content.scoring import DEFAULT_SCORING, ScoringConfig, load_scoring
 log = logging.getLogger(__name__)
 HOT_LEAD = "hot_lead"
 HORIZON_HALF_LIVES = 12
-_cache: dict[tuple[str, float], ScoringConfig] = {}
-_lock = threading.Lock()
-
-
-def scoring_config(journey: Journey | None = None, path: str | Path = DEFAULT_SCORING) -> ScoringConfig:
-    """Return the scoring file, validated against the journey, reloaded when it changes on disk."""
-    key = (str(path), Path(path).stat().st_mtime)
-    with _lock:
-        if key not in _cache:
-            _cache.clear()
-            _cache[key] = load_scoring(path, journey)
-        return _cache[key]
 
 
 def record_score_event(session: Session, contact: Contact, kind: str, weight: float | None, detail: dict | None,
@@ -43,8 +28,8 @@ def record_score_event(session: Session, contact: Contact, kind: str, weight: fl
 
     An event is stored once per `dedupe_key` (default: kind and inbox event id; none without either).
     """
-    journey = journey or _default_journey()
-    config = config or scoring_config(journey)
+    journey = journey or load_journey(DEFAULT_JOURNEY)
+    config = config or load_scoring(DEFAULT_SCORING, journey)
     known = config.events.get(kind)
     points = float(known.points if weight is None and known else weight or 0.0)
     detail = {"label": known.label if known else kind, **(detail or {})}
@@ -61,8 +46,8 @@ def refresh_score(session: Session, contact: Contact, now: datetime, *, journey:
                   config: ScoringConfig | None = None, employees: int | None = None,
                   event_id: int | None = None) -> list[StageChange]:
     """Recompute the contact's score from its events and move its lead status up when a threshold is crossed."""
-    journey = journey or _default_journey()
-    config = config or scoring_config(journey)
+    journey = journey or load_journey(DEFAULT_JOURNEY)
+    config = config or load_scoring(DEFAULT_SCORING, journey)
     result = contact_score(session, contact, now, journey, config)
     contact.score = result.value
     limits = thresholds(journey, employees)
@@ -104,9 +89,3 @@ def _stage_name(journey: Journey, key: str) -> str:
         return journey.stage(key).name
     except KeyError:
         return key
-
-
-@lru_cache(maxsize=1)
-def _default_journey() -> Journey:
-    """Load the bundled journey once, for callers that pass none."""
-    return load_journey(DEFAULT_JOURNEY)

@@ -18,13 +18,16 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.services import Services
+from app.store.book import SessionBook
 from app.store.contacts import add_activity
-from app.store.lead_scores import record_score_event, scoring_config
+from app.store.lead_scores import record_score_event
 from app.store.models import Contact, LinkOpen, StageChange, TrackedLink
 from bots.effects import Action
 from bots.journey import apply_signals
 from bots.stage_rules import Signal
 from content.journey import Journey
+from content.scoring import ScoringConfig
 
 log = logging.getLogger(__name__)
 TOKEN_MAX = 64
@@ -75,10 +78,9 @@ def track_action(session: Session, action: Action, context: LinkContext) -> Acti
     return replace(action, payload={**payload, "attachments": attachments, "text": text})
 
 
-def link_tracker(services: Any, session: Session) -> Callable[[Action], Action]:
+def link_tracker(services: Services, session: Session) -> Callable[[Action], Action]:
     """Return a function that tracks the links of planned actions under the configured public base."""
-    config = scoring_config(services.content.journey)
-    context = LinkContext(services.settings.public_base_url, kind_of=config.link_kind)
+    context = LinkContext(services.settings.public_base_url, kind_of=services.content.scoring.link_kind)
     return lambda action: track_action(session, action, context)
 
 
@@ -90,19 +92,19 @@ def find_link(session: Session, token: str) -> TrackedLink | None:
 
 
 def record_open(session: Session, link: TrackedLink, contact: Contact | None, now: datetime, *, ip: str,
-                user_agent: str, secret: str, journey: Journey) -> tuple[list[StageChange], list[Action]]:
+                user_agent: str, secret: str, journey: Journey,
+                scoring: ScoringConfig) -> tuple[list[StageChange], list[Action]]:
     """Store an open; for an identified contact also score it, apply the `link_clicked` rules and log the timeline."""
     session.add(LinkOpen(token=link.token, contact_id=contact.id if contact else None, opened_at=now,
                          ua_hash=_digest(secret, user_agent), ip_hash=_digest(secret, ip)))
     if contact is None:
         log.info("anonymous open of link %s", link.id)
         return [], []
-    config = scoring_config(journey)
     detail = {"token": link.token, "link_kind": link.link_kind, "url": link.url[:300]}
     signal = Signal("link_clicked", now, link_kind=link.link_kind, source=f"link:{link.token}")
-    moved, actions = apply_signals(session, contact, [signal], journey, now)
-    changes = record_score_event(session, contact, config.link_event(link.link_kind), None, detail, now,
-                                 journey=journey, config=config)
+    moved, actions = apply_signals(SessionBook(session), contact, [signal], journey, now)
+    changes = record_score_event(session, contact, scoring.link_event(link.link_kind), None, detail, now,
+                                 journey=journey, config=scoring)
     contact.last_activity_at = now
     label = journey.link_kinds.get(link.link_kind or "", "资料")
     add_activity(session, contact.id, "link_open", f"打开了{label}链接：{link.title or link.url}"[:500],

@@ -10,6 +10,7 @@ from redis.exceptions import LockError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.services import Services
 from app.store.models import Tag, utcnow
 from app.wecom.errors import TagExists
 from app.wecom.results import TagGroup
@@ -54,25 +55,25 @@ def known_groups(session: Session, wanted: dict[str, list[str]]) -> dict[str, di
     return found
 
 
-def ensure_tags(session: Session, services, group_name: str, names: list[str]) -> dict[str, str]:
+def ensure_tags(session: Session, services: Services, group_name: str, names: list[str]) -> dict[str, str]:
     """Return tag ids for the names, creating the group or tags in WeCom when missing."""
     found = known(session, group_name, names)
     if len(found) == len(set(names)):
         return found
     with _creation_lock(services):
-        store_groups(session, services.gateway.list_corp_tags(), complete=True)
+        store_groups(session, services.gateway.directory.list_corp_tags(), complete=True)
         found = known(session, group_name, names)
         missing = [n for n in dict.fromkeys(names) if n not in found]
         if missing:
             try:
-                store_groups(session, [services.gateway.add_corp_tag(missing, group_name=group_name)])
+                store_groups(session, [services.gateway.directory.add_corp_tag(missing, group_name=group_name)])
             except TagExists:
-                store_groups(session, services.gateway.list_corp_tags(), complete=True)
+                store_groups(session, services.gateway.directory.list_corp_tags(), complete=True)
         session.commit()
     return known(session, group_name, names)
 
 
-def ensure_tag_groups(session: Session, services, wanted: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+def ensure_tag_groups(session: Session, services: Services, wanted: dict[str, list[str]]) -> dict[str, dict[str, str]]:
     """`ensure_tags` for several groups: one query when every tag is known already."""
     found = known_groups(session, wanted)
     if all(len(found[group]) == len(set(names)) for group, names in wanted.items()):
@@ -81,7 +82,7 @@ def ensure_tag_groups(session: Session, services, wanted: dict[str, list[str]]) 
 
 
 @contextmanager
-def _creation_lock(services) -> Iterator[None]:
+def _creation_lock(services: Services) -> Iterator[None]:
     """One creator at a time across processes (Redis) or threads (in-process mode)."""
     if services.redis is None:
         with _local_lock:

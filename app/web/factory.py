@@ -6,9 +6,10 @@ from functools import partial
 
 from flask import Flask, jsonify
 
-from app.services import Services, build_services, install
+from app.services import Services, install
 from app.settings import Settings
 from app.web import guards as request_guards
+from app.wiring import build_services
 from jobs.queues import InlineQueues
 
 
@@ -26,23 +27,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["scrm"] = services
     request_guards.install(app, services.settings)
 
-    from app.web import callback
+    from app.web import api, callback
     from app.web import links as links_view
-    from app.web.api import contacts as api_contacts
-    from app.web.api import content as api_content
-    from app.web.api import events as api
-    from app.web.api import leads as api_leads
-
-    app.register_blueprint(callback.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(api_contacts.bp)
-    app.register_blueprint(api_content.bp)
-    app.register_blueprint(api_leads.bp)
-    app.register_blueprint(links_view.bp)
-    from app.web.api import console as api_console
     from app.web.console import init_console
 
-    app.register_blueprint(api_console.bp)
+    app.register_blueprint(callback.bp)
+    app.register_blueprint(api.bp)  # the JSON API: one parent blueprint, its resources nested (app.web.api)
+    app.register_blueprint(links_view.bp)
     init_console(app)
     from app.metrics.view import bp as metrics_bp
     from app.web.health import bp as health_bp

@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app.settings import Settings
 
-UPLOAD_ENDPOINTS = frozenset({"api_console.upload_version", "console.content_upload"})
+UPLOAD_ENDPOINTS = frozenset({"api.content.upload_version", "console.content_upload"})
 CALLBACK_ENDPOINT = "callback.receive"
 BIGINT_MAX = 2**63 - 1
 

@@ -9,6 +9,8 @@ from flask import Blueprint, current_app, jsonify
 from redis import Redis
 from sqlalchemy import text
 
+from app.services import Services
+
 bp = Blueprint("health", __name__)
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")
 
@@ -25,13 +27,13 @@ def check(probe: Callable[[], object], timeout: float) -> str:
     return "ok"
 
 
-def _redis_probe(services) -> Callable[[], object]:
+def _redis_probe(services: Services) -> Callable[[], object]:
     """A PING over a client with short socket timeouts, built once per process."""
-    client = services.extras.get("readyz_redis")
+    client = current_app.extensions.get("scrm.readyz_redis")
     if client is None:
         timeout = services.settings.readyz_timeout
-        client = services.extras["readyz_redis"] = Redis.from_url(
-            services.settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        client = current_app.extensions["scrm.readyz_redis"] = Redis.from_url(
+            services.settings.redis_url or "", socket_timeout=timeout, socket_connect_timeout=timeout)
     return client.ping
 
 

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from app.services import Services
 from app.store import outbox
+from app.store.book import SessionBook
 from app.store.links import QUOTE_KINDS, TOKEN_MAX, find_link, record_open
 from app.store.models import Contact, TrackedLink, utcnow
 from app.web.throttle import allowed
@@ -44,11 +46,13 @@ def open_link(token: str) -> Any:
         contact = _viewer(services, session, link)
         changes, actions = record_open(session, link, contact, utcnow(), ip=request.remote_addr or "",
                                        user_agent=request.headers.get("User-Agent", ""),
-                                       secret=services.settings.wecom_secret, journey=services.content.journey)
+                                       secret=services.settings.wecom_secret, journey=services.content.journey,
+                                       scoring=services.content.scoring)
         if contact is not None and link.link_kind in QUOTE_KINDS:
-            actions += raise_alert(session, services, contact, "link", "link", [],
-                                   [f"正在看：{link.title or link.url}"], [f"opened the tracked {link.link_kind} link"],
-                                   utcnow())
+            now = utcnow()
+            actions += raise_alert(SessionBook(session), services.settings, services.content, contact, "link", "link",
+                                   [], [f"正在看：{link.title or link.url}"],
+                                   [f"opened the tracked {link.link_kind} link"], now, now)
         created = outbox.store_actions(session, actions)
         session.commit()
     if changes:
@@ -79,7 +83,7 @@ def _oauth_redirect(settings: Any, token: str) -> WerkzeugResponse | None:
     return response
 
 
-def _viewer(services: Any, session: Session, link: TrackedLink) -> Contact | None:
+def _viewer(services: Services, session: Session, link: TrackedLink) -> Contact | None:
     """Return the contact who opened the link: from an OAuth `code`, else the link's own contact, else None."""
     external_userid = _from_code(services, request.args.get("code", ""))
     if external_userid:
@@ -91,12 +95,12 @@ def _viewer(services: Any, session: Session, link: TrackedLink) -> Contact | Non
     return session.execute(query.with_for_update()).scalar_one_or_none()
 
 
-def _from_code(services: Any, code: str) -> str | None:
+def _from_code(services: Services, code: str) -> str | None:
     """Resolve an OAuth code to an external_userid through the gateway; None when absent or refused."""
     if not code or len(code) > 512:
         return None
     try:
-        return services.gateway.viewer_of_code(code)
+        return services.gateway.oauth.viewer_of_code(code)
     except WeComError as err:
         log.info("oauth code refused: %s %s", type(err).__name__, err.errcode)
         return None

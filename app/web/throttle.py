@@ -2,21 +2,25 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from flask import current_app
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from app.services import Services
+
 log = logging.getLogger(__name__)
 
 
-def allowed(services: Any, name: str, rate: str, *keys: str) -> bool:
-    """Count one hit of `name` for `keys`; False once over `rate` (e.g. "60/minute"). A limiter outage allows."""
-    limiter = services.extras.get("throttle")
+def allowed(services: Services, name: str, rate: str, *keys: str) -> bool:
+    """Count one hit of `name` for `keys`; False once over `rate` (e.g. "60/minute"). A limiter outage allows.
+
+    The limiter lives in the Flask app's extensions, built on first use."""
+    limiter = current_app.extensions.get("scrm.throttle")
     if limiter is None:
         storage = storage_from_string(services.settings.redis_url or "memory://")
-        limiter = services.extras["throttle"] = MovingWindowRateLimiter(storage)
+        limiter = current_app.extensions["scrm.throttle"] = MovingWindowRateLimiter(storage)
     try:
         return limiter.hit(parse(rate), f"scrm-{name}", *keys)
     except Exception as exc:  # noqa: BLE001 - a limiter outage must not lock people out

@@ -4,18 +4,21 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from app.wecom.errors import InvalidTag, TagExists
-from app.wecom.gateway_base import GatewayBase
 from app.wecom.results import Contact, ContactFollow, ContactPage, FollowUser, TagGroup
+from app.wecom.transport import Transport
 
 BATCH_USERS = 100
 
 
-class DirectoryMixin(GatewayBase):
+class Directory:
     """Contacts, staff and corp tags."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
 
     def follow_users(self) -> list[str]:
         """List the staff who have customer contact enabled."""
-        return list(self._read("get", "externalcontact/get_follow_user_list").get("follow_user") or [])
+        return list(self.transport.read("get", "externalcontact/get_follow_user_list").get("follow_user") or [])
 
     def get_contact(self, external_userid: str) -> Contact:
         """Return a contact and every staff member following it (all follow_user pages)."""
@@ -23,7 +26,7 @@ class DirectoryMixin(GatewayBase):
         profile: dict[str, Any] = {}
         while True:
             params = {"external_userid": external_userid, **({"cursor": cursor} if cursor else {})}
-            reply = self._read("get", "externalcontact/get", params=params)
+            reply = self.transport.read("get", "externalcontact/get", params=params)
             profile = reply.get("external_contact") or profile
             follows += [FollowUser.parse(f) for f in reply.get("follow_user") or []]
             cursor = reply.get("next_cursor") or ""
@@ -37,7 +40,7 @@ class DirectoryMixin(GatewayBase):
         if not 0 < len(userids) <= BATCH_USERS:
             raise ValueError(f"batch_get_by_user takes 1..{BATCH_USERS} userids")
         body = {"userid_list": list(userids), "cursor": cursor, "limit": limit}
-        reply = self._read("post", "externalcontact/batch/get_by_user", data=body)
+        reply = self.transport.read("post", "externalcontact/batch/get_by_user", data=body)
         return ContactPage([ContactFollow.parse(r) for r in reply.get("external_contact_list") or []],
                            reply.get("next_cursor") or "")
 
@@ -55,7 +58,7 @@ class DirectoryMixin(GatewayBase):
     def list_corp_tags(self, tag_ids: Sequence[str] = (), group_ids: Sequence[str] = ()) -> list[TagGroup]:
         """List corp tag groups: all, the given groups, or the groups holding the given tags."""
         body = {"tag_id": list(tag_ids), "group_id": list(group_ids)}
-        reply = self._read("post", "externalcontact/get_corp_tag_list", data=body)
+        reply = self.transport.read("post", "externalcontact/get_corp_tag_list", data=body)
         return [TagGroup.parse(g) for g in reply.get("tag_group") or []]
 
     def add_corp_tag(self, names: Sequence[str], *, group_id: str | None = None,
@@ -71,7 +74,8 @@ class DirectoryMixin(GatewayBase):
 
         def attempt(ambiguous_before: bool) -> TagGroup:
             try:
-                return TagGroup.parse(self._call("post", "externalcontact/add_corp_tag", data=body)["tag_group"])
+                reply = self.transport.call("post", "externalcontact/add_corp_tag", data=body)
+                return TagGroup.parse(reply["tag_group"])
             except TagExists:
                 if not ambiguous_before:
                     raise
@@ -82,7 +86,7 @@ class DirectoryMixin(GatewayBase):
                                     tuple(t for t in group.tags if t.name in names))
             raise TagExists(40071, "tag exists but its group was not found", "externalcontact/add_corp_tag")
 
-        return self.retrier.run_create(attempt, None)
+        return self.transport.retrier.run_create(attempt, None)
 
     def edit_corp_tag(self, id: str, *, name: str | None = None, order: int | None = None) -> None:
         """Rename or reorder a corp tag or tag group."""
@@ -91,7 +95,7 @@ class DirectoryMixin(GatewayBase):
             body["name"] = name
         if order is not None:
             body["order"] = order
-        self._write("externalcontact/edit_corp_tag", body)
+        self.transport.write("externalcontact/edit_corp_tag", body)
 
     def del_corp_tag(self, tag_ids: Sequence[str] = (), group_ids: Sequence[str] = ()) -> None:
         """Delete corp tags and tag groups (an unknown id after our own ambiguous attempt counts as done)."""
@@ -99,16 +103,16 @@ class DirectoryMixin(GatewayBase):
 
         def attempt(ambiguous_before: bool) -> None:
             try:
-                self._call("post", "externalcontact/del_corp_tag", data=body)
+                self.transport.call("post", "externalcontact/del_corp_tag", data=body)
             except InvalidTag:
                 if not ambiguous_before:
                     raise
 
-        self.retrier.run_create(attempt, None)
+        self.transport.retrier.run_create(attempt, None)
 
     def mark_tag(self, userid: str, external_userid: str, add: Sequence[str] = (),
                  remove: Sequence[str] = ()) -> None:
         """Add and remove corp tags on one staff–contact relation (fires no callback: update local state)."""
         body = {"userid": userid, "external_userid": external_userid, "add_tag": list(add),
                 "remove_tag": list(remove)}
-        self._write("externalcontact/mark_tag", body)
+        self.transport.write("externalcontact/mark_tag", body)

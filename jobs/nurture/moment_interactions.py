@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.services import Services, current_services
 from app.store import outbox
+from app.store.book import SessionBook
 from app.store.contacts import add_activity
 from app.store.lead_scores import record_score_event
 from app.store.models import Contact, ScoreEventRow, utcnow
@@ -54,7 +55,7 @@ def poll_interactions(services: Services, now: datetime | None = None) -> Intera
         for userid in sorted(task.result["published"]):
             report.posts += 1
             try:
-                rows = services.gateway.get_moment_comments(task.result["moment_id"], userid)
+                rows = services.gateway.moments.get_moment_comments(task.result["moment_id"], userid)
             except WeComError as err:
                 report.errors += 1
                 log.warning("moments: reading interactions on action %s for %s failed: %s %s", task.action_id, userid,
@@ -95,7 +96,8 @@ def _record(services: Services, task: Task, rows: list[MomentInteraction], repor
                 continue
             at = datetime.fromtimestamp(row.create_time, timezone.utc)
             changes = record_score_event(session, contact, f"moment_{row.kind}", None, {"moment_id": moment_id,
-                                         "post": text[:60]}, at, journey=journey, dedupe_key=key)
+                                         "post": text[:60]}, at, journey=journey,
+                                         config=services.content.scoring, dedupe_key=key)
             summary = f"{VERB[row.kind]}了朋友圈：{text[:40] or '（图片/链接）'}"
             add_activity(session, contact.id, f"moment_{row.kind}", summary,
                          detail={"moment_id": moment_id}, at=at)
@@ -104,8 +106,9 @@ def _record(services: Services, task: Task, rows: list[MomentInteraction], repor
             report.recorded += 1
             if any(c.to_value == "sql" for c in changes):
                 report.hot_leads += 1
-                actions += raise_alert(session, services, contact, "score", "moments", [],
-                                       [f"{VERB[row.kind]}了朋友圈：{text[:40]}"], [c.reason for c in changes], at)
+                actions += raise_alert(SessionBook(session), services.settings, services.content, contact, "score",
+                                       "moments", [], [f"{VERB[row.kind]}了朋友圈：{text[:40]}"],
+                                       [c.reason for c in changes], at, utcnow())
         created = outbox.store_actions(session, actions)
         session.commit()
     enqueue_actions(services, created)

@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from app.services import Services
 from jobs.nurture.state import enroll, limits_from, load_ledger, load_views
 from jobs.planner import SHANGHAI, plan
 from jobs.planner.model import REASONS
@@ -20,7 +21,7 @@ class PreviewDay:
     dropped: Counter = field(default_factory=Counter)
 
 
-def preview(session, services, calendar, version_id: int, days: int, now: datetime,
+def preview(session, services: Services, calendar, version_id: int, days: int, now: datetime,
             contact_id: int | None = None) -> list[PreviewDay]:
     """Run the planner day by day on today's state (enrolling who would be enrolled), as if every send went out.
 

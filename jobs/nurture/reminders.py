@@ -63,7 +63,7 @@ def remind_unconfirmed(services: Services, now: datetime | None = None) -> int:
         if not _reserve(services, task.action_id, now, per_day, every):
             continue
         try:
-            services.gateway.remind_groupmsg_send(task.result["msgid"])
+            services.gateway.sends.remind_groupmsg_send(task.result["msgid"])
         except WeComError as err:  # the reservation stays: an ambiguous reminder may have counted at WeCom
             log.warning("reminder for action %s failed: %s %s", task.action_id, type(err).__name__,
                         getattr(err, "errcode", None))

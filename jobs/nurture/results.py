@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from app.services import Services, current_services
 from app.store.models import Delivery, OutboxAction, utcnow
 from app.store.models.base import as_utc
-from app.wecom import find
 from app.wecom.errors import WeComError
 
 log = logging.getLogger(__name__)
@@ -104,13 +103,6 @@ def merge_result(session: Session, action_id: int, change: Callable[[dict], dict
     return True
 
 
-def moment_publish_status(gateway: Any, moment_id: str) -> dict[str, int]:
-    """Each executor's publish_status on a Moments post (get_moment_task: 0 not yet, 1 published)."""
-    body = {"moment_id": moment_id, "limit": 1000}
-    rows = find.pages(gateway._post_read, "externalcontact/get_moment_task", body, "task_list")
-    return {str(row.get("userid")): int(row.get("publish_status") or 0) for row in rows}
-
-
 def moment_pending(result: dict, senders: list[str]) -> list[str]:
     """Senders of a Moments task who are valid and have not published yet."""
     invalid = set(result.get("invalid_senders") or ())
@@ -141,10 +133,10 @@ def _moment_open(task: Task) -> bool:
 def _poll_mass(services: Services, task: Task, now: datetime, report: PollReport) -> None:
     msgid = task.result["msgid"]
     report.mass_tasks += 1
-    sent = [s for s in services.gateway.get_groupmsg_task(msgid) if s.status == 2]
+    sent = [s for s in services.gateway.sends.get_groupmsg_task(msgid) if s.status == 2]
     outcomes: dict[str, list[str]] = {}
     for sender in sent:
-        for row in services.gateway.get_groupmsg_send_result(msgid, sender.userid):
+        for row in services.gateway.sends.get_groupmsg_send_result(msgid, sender.userid):
             if row.status in OUTCOMES:
                 outcomes.setdefault(OUTCOMES[row.status], []).append(row.external_userid)
     if not sent:
@@ -172,13 +164,13 @@ def _poll_moment(services: Services, task: Task, now: datetime, report: PollRepo
     found: dict[str, Any] = {}
     moment_id = task.result.get("moment_id")
     if not moment_id:
-        job = services.gateway.get_moment_task_result(task.result["jobid"])
+        job = services.gateway.moments.get_moment_task_result(task.result["jobid"])
         if job.status != 3 or not job.moment_id:
             return
         moment_id = job.moment_id
         found = {"moment_id": moment_id, "invalid_senders": list(job.invalid_senders),
                  "invalid_tags": list(job.invalid_tags)}
-    status = moment_publish_status(services.gateway, moment_id)
+    status = services.gateway.moments.publish_status(moment_id)
     stamp = now.isoformat()
 
     def change(result: dict) -> dict:

@@ -39,7 +39,7 @@ def _sync_one(services: Services, channel: ChannelDef) -> SyncedChannel:
         row = session.execute(select(Channel).where(Channel.state == channel.state).with_for_update()).scalar_one()
         created, note = False, ""
         if row.config_id is None and channel.staff:
-            way = services.gateway.add_contact_way(channel.state, channel.staff)
+            way = services.gateway.channels.add_contact_way(channel.state, channel.staff)
             row.config_id, row.qr_code, row.owner_userids = way.config_id, way.qr_code, list(channel.staff)
             created = True
             log.info("contact way %s created for channel %s", way.config_id, channel.state)

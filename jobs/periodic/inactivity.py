@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.services import Services, current_services
 from app.store import outbox
+from app.store.book import SessionBook
 from app.store.models import Contact, utcnow
 from bots.journey import apply_signals
 from content.journey import Journey
@@ -35,7 +36,7 @@ def evaluate_inactivity(services: Services, now: datetime, page: int = PAGE) -> 
                 return moved
             created: list[tuple[int, str]] = []
             for contact in _lock(session, ids):
-                changes, actions = apply_signals(session, contact, [], journey, now)
+                changes, actions = apply_signals(SessionBook(session), contact, [], journey, now)
                 moved += bool(changes)
                 created += outbox.store_actions(session, actions)
             session.commit()

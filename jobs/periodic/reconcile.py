@@ -15,10 +15,11 @@ from app.services import Services
 from app.store import contacts as store
 from app.store import outbox, tagbook
 from app.store.models import Contact, Follow, utcnow
+from app.store.models.contacts import ACTIVE, LOST
 from app.wecom.errors import InvalidExternalUser, NotFriend
 from app.wecom.results import ContactFollow
 from bots import effects
-from jobs.nurture.repair_plan import ADD, Known, Listed, ReconcileReport, chunk_userids, plan_lost, plan_repairs
+from jobs.periodic.repair_plan import ADD, Known, Listed, ReconcileReport, chunk_userids, plan_lost, plan_repairs
 from jobs.pipeline.actions import enqueue_actions
 
 log = logging.getLogger(__name__)
@@ -41,14 +42,14 @@ def reconcile_contacts(services: Services, progress: Callable[[int, int], None] 
     report = ReconcileReport(run_id=f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}")
     gateway = services.gateway
     with services.sessions() as session:
-        tagbook.store_groups(session, gateway.list_corp_tags(), complete=True)
+        tagbook.store_groups(session, gateway.directory.list_corp_tags(), complete=True)
         session.commit()
         journey = services.content.journey
         ids = tagbook.known(session, journey.tag_group, [stage.name for stage in journey.stages])
         stage_tags = {stage.key: ids[stage.name] for stage in journey.stages if stage.name in ids}
-        counts = dict(session.execute(select(Follow.userid, func.count()).where(Follow.status != store.LOST)
+        counts = dict(session.execute(select(Follow.userid, func.count()).where(Follow.status != LOST)
                                       .group_by(Follow.userid)).all())
-    userids = list(dict.fromkeys(gateway.follow_users()))
+    userids = list(dict.fromkeys(gateway.directory.follow_users()))
     report.staff, done, progress = len(userids), 0, progress or (lambda done, total: None)
     progress(0, len(userids))
     for chunk in chunk_userids(userids, counts):
@@ -62,7 +63,7 @@ def reconcile_contacts(services: Services, progress: Callable[[int, int], None] 
 def _reconcile_chunk(services: Services, chunk: list[str], stage_tags: dict[str, str], report: ReconcileReport) -> None:
     started = time.time()
     listed: dict[str, set[str]] = {userid: set() for userid in chunk}
-    for page in _batches(services.gateway.iter_contacts(chunk), PAGE):
+    for page in _batches(services.gateway.directory.iter_contacts(chunk), PAGE):
         rows = [Listed(r.external_userid, r.follow.userid, r.follow.state, r.follow.createtime,
                        frozenset(r.follow.tag_ids)) for r in page]
         for row in rows:
@@ -103,7 +104,7 @@ def _known(session: Session, *where: ColumnElement[bool]) -> Iterator[Known]:
 def _add(session: Session, services: Services, row: Listed, profile: ContactFollow, key: str,
          report: ReconcileReport) -> effects.Action | None:
     """Store a relation WeCom has and we missed, as contact_added would, without a welcome."""
-    journey, book = services.content.journey, services.content.channels(session)
+    journey, book = services.content.journey, services.content.channels()
     channel = book.for_state(row.state)
     stage = channel.initial_stage or journey.initial_stage
     reason = f"夜间对账发现该客户（渠道「{channel.name}」，员工 {row.userid}），进入初始阶段"
@@ -119,10 +120,10 @@ def _add(session: Session, services: Services, row: Listed, profile: ContactFoll
             store.change_axis(session, contact, "stage", channel.initial_stage,
                               f"渠道「{channel.name}」的初始阶段（夜间对账补录）", rule_id="channel")
     follow = store.get_or_create_follow(session, contact, row.userid)
-    if (follow.status != store.LOST and follow.changed_at >= 0) or row.createtime <= follow.changed_at:
+    if (follow.status != LOST and follow.changed_at >= 0) or row.createtime <= follow.changed_at:
         return None
     added = datetime.fromtimestamp(row.createtime, timezone.utc)
-    follow.status, follow.state, follow.lost_reason = store.ACTIVE, row.state or follow.state, None
+    follow.status, follow.state, follow.lost_reason = ACTIVE, row.state or follow.state, None
     follow.changed_at = row.createtime
     follow.added_at = follow.added_at or added
     session.flush()
@@ -142,7 +143,7 @@ def _add(session: Session, services: Services, row: Listed, profile: ContactFoll
 
 def _repair_lost(services: Services, userid: str, listed: set[str], started: float, report: ReconcileReport) -> None:
     with services.sessions() as session:
-        live = _known(session, Follow.userid == userid, Follow.status != store.LOST)
+        live = _known(session, Follow.userid == userid, Follow.status != LOST)
         candidates = plan_lost(live, listed, started)
     for known in candidates:
         if _gone(services, known):
@@ -154,7 +155,7 @@ def _repair_lost(services: Services, userid: str, listed: set[str], started: flo
 def _gone(services: Services, known: Known) -> bool:
     """Confirm with externalcontact/get before marking lost: a page cursor can shift under concurrent changes."""
     try:
-        contact = services.gateway.get_contact(known.external_userid)
+        contact = services.gateway.directory.get_contact(known.external_userid)
     except (NotFriend, InvalidExternalUser):
         return True
     return all(follow.userid != known.userid for follow in contact.follow_users)
@@ -164,9 +165,9 @@ def _lose(session: Session, known: Known, started: float, run_id: str) -> bool:
     """Mark the relation lost as relation_lost would; with no live relation left the contact is lost."""
     contact = session.get(Contact, known.contact_id, with_for_update=True)
     follow = session.get(Follow, known.follow_id, with_for_update=True)
-    if contact is None or follow is None or follow.status == store.LOST or follow.changed_at >= started:
+    if contact is None or follow is None or follow.status == LOST or follow.changed_at >= started:
         return False
-    follow.status, follow.changed_at, follow.lost_reason = store.LOST, int(started), "reconcile"
+    follow.status, follow.changed_at, follow.lost_reason = LOST, int(started), "reconcile"
     store.add_activity(session, contact.id, "lost", f"{LOST_REASON}（{follow.userid}）",
                        detail={"userid": follow.userid, "change_type": "reconcile", "run": run_id})
     session.flush()

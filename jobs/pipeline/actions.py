@@ -11,7 +11,6 @@ from app.store.models import OutboxAction, utcnow
 from app.store.models.base import as_utc
 from app.wecom.errors import PermanentError, RateLimited
 from bots.effects import INLINE_QUEUE, Action
-from jobs.pipeline.executors import EXECUTORS
 
 log = logging.getLogger(__name__)
 FAST_QUEUE = "welcome"
@@ -69,7 +68,7 @@ def _execute(services: Services, session, action: OutboxAction) -> None:
     """Run the action's executor and commit its work with the outcome in one transaction; our own rate limit being
     full defers the action, it is no failure."""
     try:
-        result = EXECUTORS[action.kind](services, session, action)
+        result = services.executors[action.kind](services, session, action)
     except RateLimited as full:
         if not full.local:
             raise

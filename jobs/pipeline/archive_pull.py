@@ -4,18 +4,17 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
+from app.services import Services, current_services
 from app.store import archive as store
-from app.wecom.archive.hooks import on_new_messages
-from app.wecom.archive.keys import ArchiveKeys
 from app.wecom.archive.reader import ArchiveError, ArchiveReader, ChatMessage, RawChat
-from app.wecom.archive.sandbox_reader import SandboxArchiveReader, sandbox_private_keys, sandbox_root
+from jobs.pipeline import inquiry
 
 log = logging.getLogger(__name__)
+OnMessages = Callable[[Services, list[int]], None]
 
 LAG_ALERT = timedelta(days=4)
-READER_KEY = "archive_reader"
 
 
 @dataclass
@@ -38,30 +37,6 @@ class PullReport:
         return asdict(self)
 
 
-def build_reader(settings: Any) -> ArchiveReader:
-    """Build the reader named by ARCHIVE_SOURCE: the sandbox over HTTP or the native Finance SDK."""
-    keys = ArchiveKeys.from_setting(settings.archive_private_keys)
-    if settings.archive_source == "sandbox":
-        root = sandbox_root(settings.wecom_api_base)
-        if not settings.archive_private_keys:
-            keys = sandbox_private_keys(root, settings.wecom_timeout)
-        return SandboxArchiveReader(root, settings.archive_secret, keys, timeout=settings.wecom_timeout)
-    if settings.archive_source == "native":
-        from app.wecom.archive.native_reader import NativeArchiveReader
-
-        return NativeArchiveReader(settings.archive_sdk_path, settings.wecom_corp_id, settings.archive_secret, keys,
-                                   proxy=settings.archive_proxy, proxy_password=settings.archive_proxy_password)
-    raise ArchiveError(f"ARCHIVE_SOURCE must be 'sandbox' or 'native', got {settings.archive_source!r}")
-
-
-def archive_reader(services: Any) -> ArchiveReader:
-    """Return the process's reader, built once (the native SDK must be initialised only once)."""
-    reader = services.extras.get(READER_KEY)
-    if reader is None:
-        reader = services.extras[READER_KEY] = build_reader(services.settings)
-    return reader
-
-
 def _decrypt_prefix(reader: ArchiveReader, raws: list[RawChat]) -> tuple[list[ChatMessage], ArchiveError | None]:
     """Decrypt in order, stopping at the first failure; return what decrypted and the error."""
     messages: list[ChatMessage] = []
@@ -73,7 +48,7 @@ def _decrypt_prefix(reader: ArchiveReader, raws: list[RawChat]) -> tuple[list[Ch
     return messages, None
 
 
-def _store_batch(services: Any, corp_id: str, from_seq: int, messages: list[ChatMessage],
+def _store_batch(services: Services, corp_id: str, from_seq: int, messages: list[ChatMessage],
                  report: PullReport) -> list[int] | None:
     """Insert the batch and advance the cursor in one transaction; None when another pull moved the cursor."""
     rows = [row for row in map(store.message_row, messages) if row is not None]
@@ -100,10 +75,14 @@ def _check_lag(report: PullReport, newest: datetime | None, now: datetime) -> No
                     report.lag_seconds / 86400, report.last_seq)
 
 
-def pull_archive(services: Any, limit: int = 1000, reader: ArchiveReader | None = None,
-                 now: datetime | None = None) -> PullReport:
-    """Pull every new archived message from the corp's cursor until a short batch; safe to run concurrently."""
-    reader = reader or archive_reader(services)
+def pull_archive(services: Services, limit: int = 1000, reader: ArchiveReader | None = None,
+                 now: datetime | None = None, on_messages: OnMessages = inquiry.on_messages) -> PullReport:
+    """Pull every new archived message from the corp's cursor until a short batch; safe to run concurrently.
+
+    Each stored batch's prospect messages go to `on_messages` (the inquiry bot); its failure is counted in the
+    report (`hook_failures`) and does not stop the pull: the messages are stored, the nightly jobs see them.
+    """
+    reader = reader or services.archive_reader
     corp_id = services.settings.wecom_corp_id
     report = PullReport()
     newest: datetime | None = None
@@ -122,7 +101,7 @@ def pull_archive(services: Any, limit: int = 1000, reader: ArchiveReader | None 
                 continue
             newest = max(newest or messages[-1].msgtime, messages[-1].msgtime)
             if inbound:
-                report.hook_failures += on_new_messages(services, inbound)
+                report.hook_failures += _handle(services, on_messages, inbound)
         if error is not None:
             log.error("archive pull stopped at seq %d: %s", raws[len(messages)].seq, error)
             raise error
@@ -134,8 +113,16 @@ def pull_archive(services: Any, limit: int = 1000, reader: ArchiveReader | None 
     return report
 
 
+def _handle(services: Services, on_messages: OnMessages, message_ids: list[int]) -> int:
+    """Hand new prospect messages to `on_messages`; return 1 when it failed (logged), else 0."""
+    try:
+        on_messages(services, message_ids)
+    except Exception:  # noqa: BLE001 - stored messages stay stored; the failure is reported
+        log.exception("handling %d new messages failed", len(message_ids))
+        return 1
+    return 0
+
+
 def pull_archive_job() -> dict[str, Any]:
     """rq entry point: pull the archive with the process's services."""
-    from app.services import current_services
-
     return pull_archive(current_services()).counts()

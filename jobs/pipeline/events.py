@@ -5,6 +5,7 @@ import logging
 
 from app.services import Services, current_services
 from app.store import inbox, outbox
+from app.store.book import SessionBook
 from app.store.models import InboxEvent, utcnow
 from app.store.models.base import as_utc
 from app.wecom.envelope import parse_flat_xml
@@ -59,8 +60,8 @@ def _process(services: Services, session, row: InboxEvent) -> None:
     settings, event_id, attempts = services.settings, row.id, row.attempts
     try:
         event = parse_event(parse_flat_xml(row.payload.encode("utf-8")))
-        ctx = BotContext(session=session, services=services, event_id=event_id, now=utcnow(),
-                         received_at=as_utc(row.received_at))
+        ctx = BotContext(book=SessionBook(session), settings=settings, content=services.content, event_id=event_id,
+                         now=utcnow(), received_at=as_utc(row.received_at))
         handled = dispatch(event, ctx)
         created = outbox.insert_actions(session, ctx.effects, event_id, runs_here)
         inbox.finish(session, event_id)

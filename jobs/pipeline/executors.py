@@ -1,26 +1,29 @@
 """What each outbox action kind does through the gateway (one function per kind)."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Mapping
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.store.contacts import ACTIVE, add_activity
+from app.services import Executor, Services
+from app.store.contacts import add_activity
 from app.store.models import Contact, Delivery, Follow, OutboxAction, utcnow
 from app.store.models.base import as_utc
+from app.store.models.contacts import ACTIVE
 from app.store.tagbook import ensure_tag_groups, ensure_tags, store_groups
 from app.wecom.errors import InvalidTag, WelcomeCodeUsed
 from app.wecom.results import MomentTaskCreated, MsgTemplateCreated
+from jobs.pipeline import archive_pull
 from jobs.pipeline.robot_digest import robot_alert
 
 
-def welcome(services, session: Session, action: OutboxAction) -> dict:
+def welcome(services: Services, session: Session, action: OutboxAction) -> dict:
     """Send the welcome message inside the code's window."""
     payload = action.payload
     assert action.not_after is not None  # a welcome is always stored with its code's deadline
     try:
-        sent = services.gateway.send_welcome_msg(payload["code"], payload["text"], payload["attachments"],
+        sent = services.gateway.sends.send_welcome_msg(payload["code"], payload["text"], payload["attachments"],
                                                  deadline=as_utc(action.not_after).timestamp())
     except WelcomeCodeUsed:
         if _earlier_attempt(action) is None:
@@ -29,9 +32,9 @@ def welcome(services, session: Session, action: OutboxAction) -> dict:
     return {"sent_at": utcnow().isoformat(), "on_earlier_attempt": sent.on_earlier_attempt}
 
 
-def fetch_contact(services, session: Session, action: OutboxAction) -> dict:
+def fetch_contact(services: Services, session: Session, action: OutboxAction) -> dict:
     """Copy the contact's name, type and company from WeCom."""
-    details = services.gateway.get_contact(action.payload["external_userid"])
+    details = services.gateway.directory.get_contact(action.payload["external_userid"])
     contact = session.get(Contact, action.contact_id)
     assert contact is not None  # a fetch names its contact, and contacts are never deleted
     contact.name = details.name or contact.name
@@ -41,7 +44,7 @@ def fetch_contact(services, session: Session, action: OutboxAction) -> dict:
     return {"name_known": bool(details.name)}
 
 
-def sync_tags(services, session: Session, action: OutboxAction) -> dict:
+def sync_tags(services: Services, session: Session, action: OutboxAction) -> dict:
     """Make the relation carry exactly the contact's current stage tag, plus any tags to add, in one mark_tag."""
     follow = session.get(Follow, action.payload["follow_id"])
     if follow is None or follow.status != ACTIVE:
@@ -62,39 +65,39 @@ def sync_tags(services, session: Session, action: OutboxAction) -> dict:
         add = [stage_ids[target]] + [ids[group][name] for group, names in extra.items()
                                      for name in dict.fromkeys(names)]
         remove = [tag_id for name, tag_id in stage_ids.items() if name != target]
-        services.gateway.mark_tag(follow.userid, contact.external_userid, add=add, remove=remove)
+        services.gateway.directory.mark_tag(follow.userid, contact.external_userid, add=add, remove=remove)
         return add
 
     try:
         add = mark()
     except InvalidTag:  # a tag we know was deleted in WeCom without reaching us: reload the catalogue, once
-        store_groups(session, services.gateway.list_corp_tags(), complete=True)
+        store_groups(session, services.gateway.directory.list_corp_tags(), complete=True)
         add = mark()
     add_activity(session, contact.id, "tags", f"企业微信标签已同步：阶段「{target}」",
                  detail={"added": add, "userid": follow.userid})
     return {"stage": contact.stage, "added": add}
 
 
-def app_message(services, session: Session, action: OutboxAction) -> dict:
+def app_message(services: Services, session: Session, action: OutboxAction) -> dict:
     """Send an app message to staff."""
     payload = action.payload
-    sent = services.gateway.send_app_message(payload["touser"], payload["msgtype"], payload["content"])
+    sent = services.gateway.alerts.send_app_message(payload["touser"], payload["msgtype"], payload["content"])
     return {"msgid": sent.msgid, "invalid_users": list(sent.invalid_users)}
 
 
-def refresh_tags(services, session: Session, action: OutboxAction) -> dict:
+def refresh_tags(services: Services, session: Session, action: OutboxAction) -> dict:
     """Reload the whole corp tag catalogue."""
-    groups = services.gateway.list_corp_tags()
+    groups = services.gateway.directory.list_corp_tags()
     store_groups(session, groups, complete=True)
     return {"groups": len(groups)}
 
 
-def mass_send(services, session: Session, action: OutboxAction) -> dict:
+def mass_send(services: Services, session: Session, action: OutboxAction) -> dict:
     """Create the 1:1 mass-send task the sender confirms in WeCom; its deliveries wait for confirmation."""
     payload = action.payload
     since = _earlier_attempt(action)
-    found = since and services.gateway.find_msg_template(payload["sender"], payload["text"], since)
-    created = MsgTemplateCreated(found, adopted=True) if found else services.gateway.add_msg_template(
+    found = since and services.gateway.sends.find_msg_template(payload["sender"], payload["text"], since)
+    created = MsgTemplateCreated(found, adopted=True) if found else services.gateway.sends.add_msg_template(
         payload["sender"], payload["recipients"], payload["text"], payload["attachments"])
     failed = set(created.fail_list)
     unconfirmed = [e for e in payload["recipients"] if e not in failed]
@@ -107,7 +110,7 @@ def mass_send(services, session: Session, action: OutboxAction) -> dict:
             "created_at": utcnow().isoformat()}
 
 
-def moment(services, session: Session, action: OutboxAction) -> dict:
+def moment(services: Services, session: Session, action: OutboxAction) -> dict:
     """Create the Moments task its senders confirm, visible to customers carrying the audience's tags."""
     payload = action.payload
     journey = services.content.journey
@@ -119,18 +122,16 @@ def moment(services, session: Session, action: OutboxAction) -> dict:
         book = services.content.channels()
         tag_ids += ensure_tags(session, services, book.tag_group, others).values()
     since = _earlier_attempt(action)
-    found = since and services.gateway.find_moment(payload["text"], payload["senders"], since)
-    created = MomentTaskCreated(None, found, adopted=True) if found else services.gateway.add_moment_task(
+    found = since and services.gateway.moments.find_moment(payload["text"], payload["senders"], since)
+    created = MomentTaskCreated(None, found, adopted=True) if found else services.gateway.moments.add_moment_task(
         payload["text"], payload["attachments"], sender_userids=payload["senders"], tag_ids=tag_ids)
     return {"jobid": created.jobid, "moment_id": created.moment_id, "adopted": created.adopted, "tag_ids": tag_ids,
             "created_at": utcnow().isoformat()}
 
 
-def pull_archive(services, session: Session, action: OutboxAction) -> dict:
+def pull_archive(services: Services, session: Session, action: OutboxAction) -> dict:
     """Pull new messages from the session archive and report the counts."""
-    from jobs.pipeline.archive_pull import pull_archive as pull
-
-    return pull(services).counts()
+    return archive_pull.pull_archive(services).counts()
 
 
 def _earlier_attempt(action: OutboxAction) -> float | None:
@@ -148,7 +149,7 @@ def _by_group(pairs: list[list[str]]) -> dict[str, list[str]]:
     return grouped
 
 
-EXECUTORS: dict[str, Callable[..., dict]] = {
+EXECUTORS: Mapping[str, Executor] = {
     "welcome": welcome,
     "fetch_contact": fetch_contact,
     "sync_tags": sync_tags,

@@ -12,19 +12,21 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.services import Services, current_services
 from app.store import outbox
 from app.store.models import OutboxAction, utcnow
 from app.wecom.errors import RateLimited
+from jobs.pipeline.actions import run_action
 
 DIGEST = 8
 SCAN = 500  # pending robot alerts looked at per digest (all robots together)
 QUEUE = "welcome"
 
 
-def robot_alert(services, session: Session, action: OutboxAction) -> dict:
+def robot_alert(services: Services, session: Session, action: OutboxAction) -> dict:
     """Post this hot lead, and others waiting for the same robot, in one message."""
     key = action.payload["key"]
-    wait = services.gateway.robot_wait(key)
+    wait = services.gateway.alerts.robot_wait(key)
     if wait > 0:
         _wake_later(services, key, wait)
         raise outbox.Deferred(wait, "robot rate limit", arranged=True)
@@ -32,7 +34,8 @@ def robot_alert(services, session: Session, action: OutboxAction) -> dict:
     batch = [action] + [claimed for claimed in (outbox.claim(session, i, services.settings.action_stale_after)
                                                 for i in waiting[:DIGEST - 1]) if claimed is not None]
     try:
-        services.gateway.send_robot(key, "markdown", {"content": "\n".join(a.payload["markdown"] for a in batch)})
+        services.gateway.alerts.send_robot(key, "markdown",
+                                           {"content": "\n".join(a.payload["markdown"] for a in batch)})
     except RateLimited as full:
         session.rollback()
         for other in batch[1:]:
@@ -67,9 +70,6 @@ def post_backlog(robot: str) -> str | None:
     While alerts are still waiting afterwards it queues its own successor (whatever any hold says), so none is
     left behind.
     """
-    from app.services import current_services
-    from jobs.pipeline.actions import run_action
-
     services = current_services()
     status = None
     with services.sessions() as session:
@@ -82,16 +82,16 @@ def post_backlog(robot: str) -> str | None:
         left = pending_for(session, robot)
     if left:
         key = left[0][1]
-        _schedule_backlog(services, robot, max(services.gateway.robot_wait(key), 1.0))
+        _schedule_backlog(services, robot, max(services.gateway.alerts.robot_wait(key), 1.0))
     return status
 
 
-def _wake_later(services, key: str, delay: float) -> None:
+def _wake_later(services: Services, key: str, delay: float) -> None:
     """Arrange one backlog job at the robot's next slot, unless one is already arranged."""
     robot = robot_id(key)
     if services.queues.hold(f"robot-backlog:{robot}", delay):
         _schedule_backlog(services, robot, delay)
 
 
-def _schedule_backlog(services, robot: str, delay: float) -> None:
+def _schedule_backlog(services: Services, robot: str, delay: float) -> None:
     services.queues.enqueue_in(QUEUE, delay, post_backlog, robot, job_id=f"robot-backlog-{robot}-{utcnow():%H%M%S%f}")

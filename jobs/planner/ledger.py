@@ -80,11 +80,3 @@ class Ledger:
     def mark_moment(self, slot: str, senders: Iterable[str]) -> None:
         """Remember that these senders were planned for a Moments slot."""
         self.moment_senders.setdefault(slot, set()).update(senders)
-
-    @classmethod
-    def from_history(cls, rows: Iterable[tuple[str, int | str, datetime | date]]) -> Ledger:
-        """Build a ledger from (kind, contact_id or staff userid, when) rows, e.g. sent outbox actions."""
-        ledger = cls()
-        for kind, who, when in rows:
-            ledger.record(kind, who, when)
-        return ledger

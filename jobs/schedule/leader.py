@@ -99,8 +99,3 @@ class LeaderLock:
         """Seconds until the current term lapses unless renewed, or None when nobody leads."""
         remaining = cast(int, self.redis.pttl(self.name))  # typed Awaitable | Any (redis-py#2399)
         return remaining / 1000 if remaining >= 0 else None
-
-    def current_token(self) -> str | None:
-        """The token of whoever leads now, or None."""
-        value = cast(bytes | None, self.redis.get(self.name))  # typed Awaitable | Any (redis-py#2399)
-        return value.decode() if value is not None else None

@@ -17,9 +17,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.services import Services, build_services, install
+from app.services import Services, install
 from app.settings import Settings
 from app.store.models import ScheduleRun, utcnow
+from app.wiring import build_services
 from jobs.schedule.leader import LeaderLock
 from jobs.schedule.ticks import (
     Scheduled,

@@ -57,7 +57,7 @@ class Load:
         while not self.stop.is_set():
             pause.wait(max(0.0, start + n / RATE - time.monotonic()))
             n += 1
-            ext = state.add_prospect(userid, emit=False)["external_userid"]
+            ext = state.contacts.add_prospect(userid, emit=False)["external_userid"]
             with self.lock:
                 self.events.append(ext)
             fields = add_event_fields(self.system, userid, ext)

@@ -36,7 +36,7 @@ def outbox_settled(system) -> bool:
 def test_callbacks_are_stored_while_redis_is_down_and_processed_after_it_returns(fault_system, private_redis):
     with fault_system(schedulers=1) as system:
         state, pause = system.sandbox.state, threading.Event()
-        before = [state.add_prospect(STAFF[i % 3], state="webinar_0302")["external_userid"] for i in range(3)]
+        before = [state.contacts.add_prospect(STAFF[i % 3], state="webinar_0302")["external_userid"] for i in range(3)]
         system.wait_for(lambda: inbox_statuses(system)["done"] == 3 and outbox_settled(system), 30,
                         "the first callbacks processed and their actions run")
 
@@ -46,14 +46,15 @@ def test_callbacks_are_stored_while_redis_is_down_and_processed_after_it_returns
         for i in range(SANDBOX_ADDS + CLIENT_POSTS):
             pause.wait(max(0.0, down_at + (i + 1) * (OUTAGE - 10) / (SANDBOX_ADDS + CLIENT_POSTS) - time.monotonic()))
             if i % 5 < 3:  # interleave: sandbox-delivered and test-posted callbacks
-                during.append(state.add_prospect(STAFF[i % 3], state="site_qr_pricing")["external_userid"])
+                during.append(state.contacts.add_prospect(STAFF[i % 3], state="site_qr_pricing")["external_userid"])
             else:
-                ext = state.add_prospect(STAFF[i % 3], emit=False)["external_userid"]
+                ext = state.contacts.add_prospect(STAFF[i % 3], emit=False)["external_userid"]
                 during.append(ext)
                 statuses.append(post_signed(system, add_event_fields(system, STAFF[i % 3], ext)))
-        assert state.wait_callbacks(len(before) + SANDBOX_ADDS, timeout=max(1.0, down_at + OUTAGE - time.monotonic()))
+        assert state.core.wait_callbacks(len(before) + SANDBOX_ADDS,
+                                         timeout=max(1.0, down_at + OUTAGE - time.monotonic()))
         stored_while_down = inbox_statuses(system)
-        deliveries = state.callbacks_sent
+        deliveries = state.core.callbacks_sent
         pause.wait(max(0.0, down_at + OUTAGE - time.monotonic()))
 
         private_redis.start()
@@ -78,11 +79,11 @@ def test_callbacks_are_stored_while_redis_is_down_and_processed_after_it_returns
         welcomes = {a.payload["code"]: a.status for a in outbox_rows(system, "welcome")}
         assert len(welcomes) == len(before) + SANDBOX_ADDS
         for ext in everyone:  # a welcome goes out once inside its 20 s window, or never (expired), never late
-            sent = state.welcome_messages_for(ext)
+            sent = state.contacts.welcome_messages_for(ext)
             assert len(sent) <= 1
-        assert all(len(state.welcome_messages_for(ext)) == 1 for ext in before)
+        assert all(len(state.contacts.welcome_messages_for(ext)) == 1 for ext in before)
         assert set(welcomes.values()) <= {"done", "expired"}
-        assert state.violation_total() == 0, state.violations
+        assert state.core.violation_total() == 0, state.core.violations
         latencies = [d.latency for d in deliveries[len(before):]]
         print(f"\nRedis down {up_at - down_at:.0f} s: {len(during)} callbacks stored (answer p50 "
               f"{statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms); all processed "

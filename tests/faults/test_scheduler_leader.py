@@ -24,10 +24,10 @@ SWEEP = timedelta(seconds=2)  # SWEEP_INTERVAL_SECONDS in the test
 
 def leader_pid(lock: LeaderLock) -> tuple[int, int] | None:
     """(epoch, pid) of the scheduler holding the lock, from its token "<epoch>:<host>:<pid>:<nonce>"."""
-    token = lock.current_token()
+    token = lock.redis.get(lock.name)
     if token is None:
         return None
-    epoch, _host, pid, _nonce = token.split(":")
+    epoch, _host, pid, _nonce = token.decode().split(":")
     return int(epoch), int(pid)
 
 

@@ -45,12 +45,12 @@ class FaultPlan:
 
     def _run(self) -> None:
         while not self.stop.is_set():
-            planned = {fault.path for fault in list(self.state.faults)}
+            planned = {fault.path for fault in list(self.state.access.faults)}
             for path, cycle in self.cycles.items():
                 if path not in planned:
-                    self.state.inject_fault(path, **next(cycle))
+                    self.state.access.inject_fault(path, **next(cycle))
             self.stop.wait(0.02)
-        self.state.clear_faults()
+        self.state.access.clear_faults()
 
     def __enter__(self) -> "FaultPlan":
         self.thread.start()
@@ -83,13 +83,13 @@ def test_sustained_wecom_errors_back_off_create_no_duplicate_and_recover(fault_s
     env = {"WECOM_TIMEOUT": str(TIMEOUT), "JOB_RETRY_INTERVALS": str(RETRIES), "ACTION_STALE_AFTER": "60"}
     with fault_system(workers=2, schedulers=1, env=env) as system:
         state = system.sandbox.state
-        recipients = [state.add_prospect("zhangsan", emit=False)["external_userid"] for _ in range(3)]
+        recipients = [state.contacts.add_prospect("zhangsan", emit=False)["external_userid"] for _ in range(3)]
         # Each create's first call takes effect but its answer times out: only a lookup can tell it exists.
         with FaultPlan(state, CREATES + LOOKUPS + (WELCOME,), first={path: 2 for path in CREATES + (WELCOME,)}):
             started = time.monotonic()
             t0 = state.clock.now()
             create_actions(system, recipients)
-            newcomer = state.add_prospect("wangwu", state="webinar_0302")["external_userid"]
+            newcomer = state.contacts.add_prospect("wangwu", state="webinar_0302")["external_userid"]
             threading.Event().wait(max(0.0, started + PERIOD - time.monotonic()))
         recovered = time.monotonic()
         system.wait_for(lambda: {a.status for a in outbox_rows(system, "mass_send") + outbox_rows(system, "moment")}
@@ -99,28 +99,28 @@ def test_sustained_wecom_errors_back_off_create_no_duplicate_and_recover(fault_s
         [moment] = outbox_rows(system, "moment")
         [welcome] = outbox_rows(system, "welcome")
 
-    assert len(state.mass_tasks) == 1
-    assert len(state.moment_tasks) == 1
-    assert [c["errcode"] for c in state.calls if c["path"] in CREATES] == [0, 0]  # the first ones, timed out
-    assert [mass.result["msgid"]] == list(state.mass_tasks)
-    [task] = state.moment_tasks.values()
+    assert len(state.campaigns.mass_tasks) == 1
+    assert len(state.moments.moment_tasks) == 1
+    assert [c["errcode"] for c in state.core.calls if c["path"] in CREATES] == [0, 0]  # the first ones, timed out
+    assert [mass.result["msgid"]] == list(state.campaigns.mass_tasks)
+    [task] = state.moments.moment_tasks.values()
     assert moment.result["jobid"] == task.jobid or moment.result["moment_id"] == task.moment_id
-    welcomes = len(state.welcome_messages_for(newcomer))
+    welcomes = len(state.contacts.welcome_messages_for(newcomer))
     assert welcomes <= 1
     assert (welcome.status != "done" or welcomes == 1)
     assert mass.result["adopted"] is True
     assert moment.result["adopted"] is True
     for paths in ACTION_PATHS.values():  # backed off: at most about one call a second, never two in a burst
-        timeline = [(round(c["at"] - t0, 2), c["path"].split("/")[1], c["errcode"]) for c in state.calls
+        timeline = [(round(c["at"] - t0, 2), c["path"].split("/")[1], c["errcode"]) for c in state.core.calls
                     if c["path"] in paths and c["at"] - t0 < PERIOD]
         times = [t for t, _, _ in timeline]
         assert 2 <= len(times) <= PERIOD, timeline
         assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.2, timeline
-    errors = Counter(call["errcode"] for call in state.calls if call["path"] in CREATES + LOOKUPS)
+    errors = Counter(call["errcode"] for call in state.core.calls if call["path"] in CREATES + LOOKUPS)
     assert errors[-1]
     assert errors[45009]
-    assert set(state.violations) <= {"welcome_code_reused"}, state.violations
-    during = {name: sum(1 for c in state.calls if c["path"] in paths and c["at"] - t0 < PERIOD)
+    assert set(state.core.violations) <= {"welcome_code_reused"}, state.core.violations
+    during = {name: sum(1 for c in state.core.calls if c["path"] in paths and c["at"] - t0 < PERIOD)
               for name, paths in ACTION_PATHS.items()}
     print(f"\nWeCom failing for {PERIOD:.0f} s: calls per task during the period {during} "
           f"({dict(errors)} by errcode on creates and lookups); both tasks done {recovery:.1f} s after recovery, "

@@ -22,9 +22,9 @@ def test_event_xml_matches_the_documented_shape(vectors):
 def test_add_event_is_encrypted_signed_and_decryptable(start_sandbox, receiver_factory):
     receiver = receiver_factory()
     sandbox = start_sandbox(callback_url=receiver.url)
-    added = sandbox.state.add_prospect("zhangsan", state="webinar_0302")
-    assert sandbox.state.wait_callbacks(1, timeout=10)
-    delivery = sandbox.state.callbacks_sent[0]
+    added = sandbox.state.contacts.add_prospect("zhangsan", state="webinar_0302")
+    assert sandbox.state.core.wait_callbacks(1, timeout=10)
+    delivery = sandbox.state.core.callbacks_sent[0]
     assert (delivery.status, delivery.attempts, delivery.http_status) == ("delivered", 1, 200)
     xml = _open(sandbox, receiver.requests[0])
     assert xml == delivery.xml
@@ -43,14 +43,14 @@ def test_every_change_type_is_delivered(start_sandbox, receiver_factory):
     receiver = receiver_factory()
     sandbox = start_sandbox(callback_url=receiver.url, callback_workers=1)
     state = sandbox.state
-    a = state.add_prospect("zhangsan", half=True)["external_userid"]
-    b = state.add_prospect("lisi")["external_userid"]
-    tag = state.add_corp_tag({"group_name": "旅程", "tag": [{"name": "新线索"}]}, emit=True)["tag"][0]["id"]
-    state.edit_contact("lisi", b, add_tags=(tag,))
-    state.delete_follow(a, "zhangsan")
-    state.staff_delete_contact("lisi", b)
-    assert state.wait_callbacks(6, timeout=10)
-    kinds = [d.event for d in state.callbacks_sent]
+    a = state.contacts.add_prospect("zhangsan", half=True)["external_userid"]
+    b = state.contacts.add_prospect("lisi")["external_userid"]
+    tag = state.tags.add_corp_tag({"group_name": "旅程", "tag": [{"name": "新线索"}]}, emit=True)["tag"][0]["id"]
+    state.contacts.edit_contact("lisi", b, add_tags=(tag,))
+    state.contacts.delete_follow(a, "zhangsan")
+    state.contacts.staff_delete_contact("lisi", b)
+    assert state.core.wait_callbacks(6, timeout=10)
+    kinds = [d.event for d in state.core.callbacks_sent]
     assert kinds == ["add_half_external_contact", "add_external_contact", "change_external_tag",
                      "edit_external_contact", "del_follow_user", "del_external_contact"]
     assert "<Event><![CDATA[change_external_tag]]></Event><ChangeType><![CDATA[create]]>" in _open(
@@ -60,9 +60,9 @@ def test_every_change_type_is_delivered(start_sandbox, receiver_factory):
 def test_slow_answer_is_retried_with_new_nonce_and_same_plaintext(start_sandbox, receiver_factory):
     receiver = receiver_factory(stall_first=1, stall_seconds=3.0)
     sandbox = start_sandbox(callback_url=receiver.url, callback_timeout=0.5)
-    sandbox.state.add_prospect("wangwu", state="expo")
-    assert sandbox.state.wait_callbacks(1, timeout=10)
-    delivery = sandbox.state.callbacks_sent[0]
+    sandbox.state.contacts.add_prospect("wangwu", state="expo")
+    assert sandbox.state.core.wait_callbacks(1, timeout=10)
+    delivery = sandbox.state.core.callbacks_sent[0]
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     assert delivery.errors == ["ReadTimeout"]
     assert delivery.latency is not None
@@ -75,14 +75,14 @@ def test_slow_answer_is_retried_with_new_nonce_and_same_plaintext(start_sandbox,
 def test_failing_endpoint_gets_three_attempts_in_all(start_sandbox, receiver_factory):
     receiver = receiver_factory(fail_status=500)
     sandbox = start_sandbox(callback_url=receiver.url)
-    sandbox.state.add_prospect("lisi")
-    assert sandbox.state.wait_callbacks(1, timeout=10)
-    delivery = sandbox.state.callbacks_sent[0]
+    sandbox.state.contacts.add_prospect("lisi")
+    assert sandbox.state.core.wait_callbacks(1, timeout=10)
+    delivery = sandbox.state.core.callbacks_sent[0]
     assert (delivery.status, delivery.attempts, delivery.http_status) == ("failed", 3, 500)
     assert len(receiver.requests) == 3
 
 
 def test_no_callback_url_records_without_sending(sandbox):
-    sandbox.state.add_prospect("lisi", emit=False)
-    sandbox.state.add_prospect("lisi")
-    assert [d.status for d in sandbox.state.callbacks_sent] == ["no_url"]
+    sandbox.state.contacts.add_prospect("lisi", emit=False)
+    sandbox.state.contacts.add_prospect("lisi")
+    assert [d.status for d in sandbox.state.core.callbacks_sent] == ["no_url"]

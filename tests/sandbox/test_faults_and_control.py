@@ -11,27 +11,27 @@ def _template(ext):
 
 def test_errcode_and_http_faults_fail_without_effect(sandbox, api):
     state = sandbox.state
-    ext = state.add_prospect("zhangsan")["external_userid"]
+    ext = state.contacts.add_prospect("zhangsan")["external_userid"]
     api.fetch_token()
-    state.inject_fault("externalcontact/add_msg_template", errcode=-1)
+    state.access.inject_fault("externalcontact/add_msg_template", errcode=-1)
     assert api.post("externalcontact/add_msg_template", _template(ext))["errcode"] == -1
-    state.inject_fault("externalcontact/add_msg_template", http_status=502, times=2)
+    state.access.inject_fault("externalcontact/add_msg_template", http_status=502, times=2)
     for _ in range(2):
         resp = requests.post(sandbox.api_base + "externalcontact/add_msg_template",
                              params={"access_token": api.token}, json=_template(ext))
         assert resp.status_code == 502
-    assert state.mass_tasks == {}
+    assert state.campaigns.mass_tasks == {}
     assert api.post("externalcontact/add_msg_template", _template(ext))["errcode"] == 0
-    assert len(state.mass_tasks) == 1
+    assert len(state.campaigns.mass_tasks) == 1
 
 
 def test_after_effect_fault_takes_effect_then_fails(sandbox, api):
     state = sandbox.state
-    ext = state.add_prospect("zhangsan")["external_userid"]
+    ext = state.contacts.add_prospect("zhangsan")["external_userid"]
     t0 = int(state.clock.now())
-    state.inject_fault("externalcontact/add_msg_template", errcode=-1, after_effect=True)
+    state.access.inject_fault("externalcontact/add_msg_template", errcode=-1, after_effect=True)
     assert api.post("externalcontact/add_msg_template", _template(ext))["errcode"] == -1
-    assert state.calls_to("externalcontact/add_msg_template") == 1
+    assert state.core.calls_to("externalcontact/add_msg_template") == 1
     found = api.post("externalcontact/get_groupmsg_list_v2", {"start_time": t0 - 1, "end_time": t0 + 1,
                                                               "creator": "zhangsan"})["group_msg_list"]
     assert len(found) == 1
@@ -41,11 +41,11 @@ def test_after_effect_fault_takes_effect_then_fails(sandbox, api):
 def test_delay_after_effect_is_a_timeout_that_still_created_the_post(sandbox, api):
     state = sandbox.state
     api.fetch_token()
-    state.inject_fault("externalcontact/add_moment_task", delay=1.0, after_effect=True)
+    state.access.inject_fault("externalcontact/add_moment_task", delay=1.0, after_effect=True)
     with pytest.raises(requests.Timeout):
         api.post("externalcontact/add_moment_task", {"text": {"content": "x"}}, timeout=0.3)
-    assert len(state.moment_tasks) == 1
-    state.clear_faults()
+    assert len(state.moments.moment_tasks) == 1
+    state.access.clear_faults()
 
 
 def test_control_endpoints_drive_the_corp(start_sandbox):
@@ -57,11 +57,11 @@ def test_control_endpoints_drive_the_corp(start_sandbox):
     assert requests.post(base + "/prospects", json={"userid": "ghost"}).status_code == 400
     assert requests.post(f"{base}/prospects/{ext}/messages", json={"userid": "zhangsan", "text": "多少钱？"}).ok
     state = sandbox.state
-    msgid = state.add_msg_template(_template(ext))["msgid"]
+    msgid = state.campaigns.add_msg_template(_template(ext))["msgid"]
     assert [t["msgid"] for t in requests.get(base + "/mass_tasks", params={"userid": "zhangsan"}).json()] == [msgid]
     confirmed = requests.post(f"{base}/mass_tasks/{msgid}/confirm", json={"userid": "zhangsan"}).json()
     assert confirmed["sent"] == 1
-    jobid = state.add_moment_task({"text": {"content": "x"}})["jobid"]
+    jobid = state.moments.add_moment_task({"text": {"content": "x"}})["jobid"]
     assert len(requests.get(base + "/moment_tasks", params={"userid": "lisi"}).json()) == 1
     assert requests.post(f"{base}/moment_tasks/{jobid}/confirm", json={"userid": "lisi"}).json()["published"]
 
@@ -71,9 +71,9 @@ def test_control_endpoints_drive_the_corp(start_sandbox):
     assert requests.post(base + "/faults", json={"path": "gettoken", "errcode": -1}).json()["times"] == 1
     assert requests.delete(base + "/faults").json() == {"cleared": True}
     assert requests.post(f"{base}/prospects/{ext}/delete_staff", json={}).json() == {"deleted": ["zhangsan"]}
-    assert not state.is_friend("zhangsan", ext)
+    assert not state.contacts.is_friend("zhangsan", ext)
 
-    other = state.add_prospect("lisi")["external_userid"]
+    other = state.contacts.add_prospect("lisi")["external_userid"]
     assert requests.post(base + "/staff/lisi/delete_contact", json={"external_userid": other}).ok
     requests.post(sandbox.api_base + "webhook/send", params={"key": "sandbox-robot-key"},
                   json={"msgtype": "markdown", "markdown": {"content": "**热线索**"}})

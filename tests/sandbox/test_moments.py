@@ -25,10 +25,10 @@ def test_attachment_rules(sandbox, api):
 
 def test_job_result_and_confirmation(sandbox, api):
     state = sandbox.state
-    etag = state.add_corp_tag({"group_name": "旅程", "tag": [{"name": "深入了解"}]})["tag"][0]["id"]
-    tagged = state.add_prospect("zhangsan")["external_userid"]
-    untagged = state.add_prospect("zhangsan")["external_userid"]
-    state.edit_contact("zhangsan", tagged, add_tags=(etag,), emit=False)
+    etag = state.tags.add_corp_tag({"group_name": "旅程", "tag": [{"name": "深入了解"}]})["tag"][0]["id"]
+    tagged = state.contacts.add_prospect("zhangsan")["external_userid"]
+    untagged = state.contacts.add_prospect("zhangsan")["external_userid"]
+    state.contacts.edit_contact("zhangsan", tagged, add_tags=(etag,), emit=False)
     jobid = api.post("externalcontact/add_moment_task", {
         "text": {"content": "客户案例"},
         "visible_range": {"sender_list": {"user_list": ["zhangsan", "ghost"]},
@@ -38,14 +38,14 @@ def test_job_result_and_confirmation(sandbox, api):
     assert result["result"]["invalid_sender_list"]["user_list"] == ["ghost"]
     assert result["result"]["invalid_external_contact_list"]["tag_list"] == ["etnope"]
     moment_id = result["result"]["moment_id"]
-    assert [t["jobid"] for t in state.moment_tasks_for("zhangsan")] == [jobid]
-    assert state.moments_seen_by(tagged) == []
+    assert [t["jobid"] for t in state.moments.moment_tasks_for("zhangsan")] == [jobid]
+    assert state.moments.moments_seen_by(tagged) == []
 
-    outcome = state.confirm_moment_task(jobid, "zhangsan")
+    outcome = state.moments.confirm_moment_task(jobid, "zhangsan")
     assert outcome["published"]
     assert outcome["visible_to"] == 1
-    assert state.moments_seen_by(tagged) == [moment_id]
-    assert state.moments_seen_by(untagged) == []
+    assert state.moments.moments_seen_by(tagged) == [moment_id]
+    assert state.moments.moments_seen_by(untagged) == []
     task = api.post("externalcontact/get_moment_task", {"moment_id": moment_id})
     assert task["task_list"] == [{"userid": "zhangsan", "publish_status": 1}]
     t = int(state.clock.now())
@@ -56,23 +56,23 @@ def test_job_result_and_confirmation(sandbox, api):
 def test_customer_sees_at_most_n_posts_a_day(start_sandbox):
     sandbox = start_sandbox(moments_visible_per_day=3, moments_per_staff_per_day=10)
     state = sandbox.state
-    ext = state.add_prospect("zhangsan")["external_userid"]
+    ext = state.contacts.add_prospect("zhangsan")["external_userid"]
     for i in range(4):
-        jobid = state.add_moment_task({"text": {"content": f"第{i}条"},
+        jobid = state.moments.add_moment_task({"text": {"content": f"第{i}条"},
                                        "visible_range": {"sender_list": {"user_list": ["zhangsan"]}}})["jobid"]
-        state.confirm_moment_task(jobid, "zhangsan")
-    assert len(state.moments_seen_by(ext)) == 3
-    assert state.violations == {"moment_visibility": 1}
+        state.moments.confirm_moment_task(jobid, "zhangsan")
+    assert len(state.moments.moments_seen_by(ext)) == 3
+    assert state.core.violations == {"moment_visibility": 1}
 
 
 def test_staff_post_cap_and_cancel(start_sandbox):
     sandbox = start_sandbox(moments_per_staff_per_day=1)
     state = sandbox.state
     one = {"text": {"content": "x"}, "visible_range": {"sender_list": {"user_list": ["lisi"]}}}
-    first, second, third = (state.add_moment_task(one)["jobid"] for _ in range(3))
-    assert state.confirm_moment_task(first, "lisi")["published"] is True
-    assert state.confirm_moment_task(second, "lisi")["published"] is False
-    assert state.violations == {"moment_staff_cap": 1}
-    state.cancel_moment({"moment_id": state.moment_tasks[third].moment_id})
+    first, second, third = (state.moments.add_moment_task(one)["jobid"] for _ in range(3))
+    assert state.moments.confirm_moment_task(first, "lisi")["published"] is True
+    assert state.moments.confirm_moment_task(second, "lisi")["published"] is False
+    assert state.core.violations == {"moment_staff_cap": 1}
+    state.moments.cancel_moment({"moment_id": state.moments.moment_tasks[third].moment_id})
     state.clock.advance(86400)
-    assert state.confirm_moment_task(third, "lisi")["published"] is False
+    assert state.moments.confirm_moment_task(third, "lisi")["published"] is False

@@ -58,9 +58,9 @@ def test_run_plays_days_on_the_clock_without_sleeping(sandbox, api):
     assert done["add"] == 10
     assert done["message"] >= 10
     assert state.clock.now() - start > 86400
-    assert len(state.contacts) == 10
-    assert len(state.callbacks_sent) == 10 + done.get("leave", 0)
-    prices = [m for m in state.chat_messages if m["text"]["content"] == "多少钱？"]
+    assert len(state.contacts.contacts) == 10
+    assert len(state.core.callbacks_sent) == 10 + done.get("leave", 0)
+    prices = [m for m in state.contacts.chat_messages if m["text"]["content"] == "多少钱？"]
     assert prices
     assert all(m["from"].startswith("wmSC") for m in prices)
     api.fetch_token()

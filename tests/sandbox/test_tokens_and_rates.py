@@ -32,7 +32,7 @@ def test_missing_invalid_and_expired_tokens(sandbox, api):
 
 def test_tokens_can_be_revoked_early(sandbox, api):
     api.fetch_token()
-    sandbox.state.expire_tokens()
+    sandbox.state.access.expire_tokens()
     assert api.get("externalcontact/get_follow_user_list")["errcode"] == 42001
 
 
@@ -43,10 +43,10 @@ def test_api_frequency_limit_per_endpoint(start_sandbox):
     codes = [api.get("externalcontact/get_follow_user_list")["errcode"] for _ in range(6)]
     assert codes == [0, 0, 0, 0, 0, 45009]
     assert api.get("externalcontact/list", userid="zhangsan")["errcode"] == 0
-    assert sandbox.state.violations == {"api_rate": 1}
+    assert sandbox.state.core.violations == {"api_rate": 1}
     sandbox.state.clock.advance(61)
     assert api.get("externalcontact/get_follow_user_list")["errcode"] == 0
-    assert sandbox.state.calls_to("externalcontact/get_follow_user_list") == 7
+    assert sandbox.state.core.calls_to("externalcontact/get_follow_user_list") == 7
 
 
 def test_robot_rate_limit_answers_45009(sandbox):
@@ -54,8 +54,8 @@ def test_robot_rate_limit_answers_45009(sandbox):
     body = {"msgtype": "text", "text": {"content": "热线索：王先生询价"}}
     codes = [requests.post(url, params={"key": "sandbox-robot-key"}, json=body).json()["errcode"] for _ in range(21)]
     assert codes == [0] * 20 + [45009]
-    assert len(sandbox.state.robot_messages("sandbox-robot-key")) == 20
-    assert sandbox.state.violations == {"robot_rate": 1}
+    assert len(sandbox.state.messaging.robot_messages("sandbox-robot-key")) == 20
+    assert sandbox.state.core.violations == {"robot_rate": 1}
     assert requests.post(url, params={"key": "unknown"}, json=body).json()["errcode"] == 93000
     sandbox.state.clock.advance(60)
     assert requests.post(url, params={"key": "sandbox-robot-key"}, json=body).json()["errcode"] == 0
@@ -65,13 +65,13 @@ def test_app_messages_over_member_limits_are_dropped_silently(sandbox, api):
     body = {"touser": "lisi|ghost", "msgtype": "text", "agentid": 1000002, "text": {"content": "新线索"}}
     answers = [api.post("message/send", body) for _ in range(31)]
     assert all(a["errcode"] == 0 and a["invaliduser"] == "ghost" for a in answers)
-    assert len(sandbox.state.app_messages_for("lisi")) == 30
-    assert sandbox.state.violations == {"app_msg_rate": 1}
+    assert len(sandbox.state.messaging.app_messages_for("lisi")) == 30
+    assert sandbox.state.core.violations == {"app_msg_rate": 1}
     for _ in range(33):
         sandbox.state.clock.advance(61)
         for _ in range(30):
             api.post("message/send", body)
-    assert len(sandbox.state.app_messages_for("lisi")) == 1000
+    assert len(sandbox.state.messaging.app_messages_for("lisi")) == 1000
 
 
 def test_app_message_validation(sandbox, api):

@@ -21,12 +21,12 @@ def _client(sandbox) -> WeChatClient:
 
 def test_wechatpy_calls_and_token_refresh(sandbox):
     client = _client(sandbox)
-    ext = sandbox.state.add_prospect("zhangsan", state="webinar")["external_userid"]
+    ext = sandbox.state.contacts.add_prospect("zhangsan", state="webinar")["external_userid"]
     assert client.external_contact.list("zhangsan")["external_userid"] == [ext]
     group = client.external_contact.add_corp_tag(None, "客户旅程", 0, [{"name": "需求产生"}])["tag_group"]
     client.external_contact.mark_tag("zhangsan", ext, add_tag=[group["tag"][0]["id"]])
-    assert sandbox.state.tags_of(ext, "zhangsan") == {group["tag"][0]["id"]}
-    sandbox.state.expire_tokens()
+    assert sandbox.state.contacts.tags_of(ext, "zhangsan") == {group["tag"][0]["id"]}
+    sandbox.state.access.expire_tokens()
     assert client.message.send_text(1000002, "lisi", "热线索")["invaliduser"] == ""
     with pytest.raises(WeChatClientException) as err:
         client.external_contact.mark_tag("lisi", ext, add_tag=[group["tag"][0]["id"]])

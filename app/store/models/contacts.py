@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.store.models.base import Base, utcnow
 
+ACTIVE, PENDING, LOST = "active", "pending", "lost"  # a relation's status
+
 
 class Staff(Base):
     """A WeCom member who follows external contacts (a follow user)."""

@@ -1,28 +1,19 @@
-"""JSON API behind the console screens: who am I, dashboard, contact search, sidebar, nurture and lead actions,
-calendar uploads, activation and comparison. Bearer tokens only (the admin token or a user's own token)."""
+"""JSON API behind the console screens: who am I, dashboard, contact search, sidebar, nurture and lead actions.
+Bearer tokens only (the admin token or a user's own token). Content versions live in app.web.api.content."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
 from app.store.models import utcnow
+from app.web.api.errors import error_response
 from app.web.console.access import api_auth
 from app.web.console.contacts_query import FilterError, parse_filters, search_contacts, sidebar_view
-from app.web.console.content_upload import (
-    Upload,
-    activate_version,
-    compare_versions,
-    list_versions,
-    problem_json,
-    store_upload,
-    version_json,
-)
 from app.web.console.dashboard import PeriodError, dashboard, parse_period
 from app.web.console.leads import ack_contact
 from app.web.console.nurture_control import NurtureRefused, restart_nurture, stop_nurture
 from app.web.console.scope import get_contact
-from content.errors import ContentError
 
-bp = Blueprint("api_console", __name__, url_prefix="/api")
+bp = Blueprint("console", __name__)
 
 
 def _services():
@@ -72,7 +63,7 @@ def get_dashboard():
     try:
         days = parse_period(request.args.get("days"))
     except PeriodError as err:
-        return jsonify(error=str(err)), 400
+        return error_response(str(err), 400)
     services = _services()
     with services.sessions() as session:
         return jsonify(dashboard(session, services, g.principal, days, request.args.get("channel") or None, utcnow()))
@@ -110,7 +101,7 @@ def list_contacts():
     try:
         filters = parse_filters(request.args)
     except FilterError as err:
-        return jsonify(error=str(err)), 400
+        return error_response(str(err), 400)
     services = _services()
     with services.sessions() as session:
         return jsonify(search_contacts(session, g.principal, filters, services.content.journey,
@@ -139,7 +130,7 @@ def sidebar(contact_id: int):
     with services.sessions() as session:
         contact = get_contact(session, g.principal, contact_id)
         if contact is None:
-            return jsonify(error="no such contact"), 404
+            return error_response("no such contact", 404)
         return jsonify(sidebar_view(session, services, contact, utcnow()))
 
 
@@ -175,16 +166,16 @@ def nurture(contact_id: int):
     """
     action = (request.get_json(silent=True) or {}).get("action")
     if action not in ("stop", "restart"):
-        return jsonify(error="action must be 'stop' or 'restart'"), 400
+        return error_response("action must be 'stop' or 'restart'", 400)
     services = _services()
     with services.sessions() as session:
         contact = get_contact(session, g.principal, contact_id)
         if contact is None:
-            return jsonify(error="no such contact"), 404
+            return error_response("no such contact", 404)
         try:
             changed = (stop_nurture if action == "stop" else restart_nurture)(session, contact, g.principal.actor)
         except NurtureRefused as err:
-            return jsonify(error=str(err)), 409
+            return error_response(str(err), 409)
         session.commit()
         return jsonify(changed=changed, nurture_stopped=contact.nurture_stopped, lead_status=contact.lead_status)
 
@@ -218,11 +209,11 @@ def contacted(contact_id: int):
     """
     by = _actor()
     if not by:
-        return jsonify(error="'by' (who contacted the lead) is required"), 400
+        return error_response("'by' (who contacted the lead) is required", 400)
     services = _services()
     with services.sessions() as session:
         if get_contact(session, g.principal, contact_id) is None:
-            return jsonify(error="no such contact"), 404
+            return error_response("no such contact", 404)
         acked = ack_contact(session, contact_id, by)
         session.commit()
     return jsonify(acked=acked)
@@ -231,106 +222,3 @@ def contacted(contact_id: int):
 def _actor() -> str:
     """Who is acting: the body's `by` for the admin token, else the token's own user."""
     return g.principal.acting_as((request.get_json(silent=True) or {}).get("by"))
-
-
-@bp.post("/content/versions")
-@api_auth("content")
-def upload_version():
-    """Upload calendar files as a new version.
-    ---
-    post:
-      summary: Validate calendar files (YAML, CSV, Excel) and store them as a version; activate=1 to make it active
-      tags: [content]
-      security: [{bearerAuth: []}]
-      parameters:
-        - {name: activate, in: query, schema: {type: integer, enum: [0, 1], default: 0}}
-      requestBody:
-        required: true
-        content:
-          multipart/form-data:
-            schema: {type: object, properties: {files: {type: array, items: {type: string, format: binary}}}}
-      responses:
-        "201":
-          description: "Stored (or an identical earlier version reused)"
-          content: {application/json: {schema: {$ref: "#/components/schemas/StoredVersion"}}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "422":
-          description: "Every problem with file, row and field; nothing stored"
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Problems"}
-    """
-    uploads = [Upload(f.filename or "", f.read()) for f in request.files.getlist("files")]
-    services = _services()
-    with services.sessions() as session:
-        try:
-            stored = store_upload(session, services, uploads, g.principal.actor, request.args.get("activate") == "1")
-        except ContentError as err:
-            return jsonify(error="invalid content", problems=[problem_json(p) for p in err.problems]), 422
-        session.commit()
-        steps = sum(len(seq.steps) for seq in stored.calendar.sequences)
-        return jsonify(id=stored.id, sha256=stored.content_hash, created=stored.created, steps=steps,
-                       moments=len(stored.calendar.moments)), 201
-
-
-@bp.post("/content/versions/<int:version_id>/activate")
-@api_auth("content")
-def activate(version_id: int):
-    """Make a version the active one.
-    ---
-    post:
-      summary: Activate a stored content version (enrolled contacts keep their place)
-      tags: [content]
-      security: [{bearerAuth: []}]
-      parameters:
-        - {name: version_id, in: path, required: true, schema: {type: integer}}
-      responses:
-        "200":
-          description: "The versions after activation"
-          content: {application/json: {schema: {$ref: "#/components/schemas/ContentVersions"}}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "404": {$ref: "#/components/responses/NotFound"}
-    """
-    services = _services()
-    with services.sessions() as session:
-        try:
-            activate_version(session, version_id)
-        except LookupError as err:
-            return jsonify(error=str(err)), 404
-        session.commit()
-        return jsonify(versions=[version_json(v) for v in list_versions(session)])
-
-
-@bp.get("/content/diff")
-@api_auth("content")
-def compare():
-    """Compare two versions.
-    ---
-    get:
-      summary: What changed between two content versions, step by step
-      tags: [content]
-      security: [{bearerAuth: []}]
-      parameters:
-        - {name: from, in: query, required: true, schema: {type: integer}}
-        - {name: to, in: query, required: true, schema: {type: integer}}
-      responses:
-        "200":
-          description: "Change lines"
-          content: {application/json: {schema: {$ref: "#/components/schemas/VersionDiff"}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "404": {$ref: "#/components/responses/NotFound"}
-    """
-    old, new = request.args.get("from", ""), request.args.get("to", "")
-    if not old.isdigit() or not new.isdigit():
-        return jsonify(error="from and to must be version ids"), 400
-    services = _services()
-    with services.sessions() as session:
-        try:
-            changes = compare_versions(session, services, int(old), int(new))
-        except LookupError as err:
-            return jsonify(error=str(err)), 404
-    return jsonify(changes=changes)

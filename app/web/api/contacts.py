@@ -2,47 +2,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import select
 
-from app.store.models import Activity, Contact, Follow, OutboxAction, StageChange, utcnow
-from app.store.models.base import iso
+from app.services import Services
+from app.store.book import SessionBook
+from app.store.contact_json import contact_json
+from app.store.models import utcnow
+from app.web.api.errors import error_response
 from app.web.console.access import api_auth
 from app.web.console.actions import apply_change
 from app.web.console.scope import get_contact as visible_contact
 from bots.journey import apply_signals, set_stage_by_hand
 from bots.stage_rules import Signal
 
-bp = Blueprint("api_contacts", __name__, url_prefix="/api")
+bp = Blueprint("contacts", __name__)
 SALES_SIGNALS = ("signed",)
-
-
-def contact_json(session, contact: Contact, journey) -> dict:
-    """The contact, its relations and its timeline, newest last."""
-    follows = session.execute(select(Follow).where(Follow.contact_id == contact.id).order_by(Follow.id)).scalars()
-    timeline = [
-        {"at": iso(a.at), "type": a.kind, "summary": a.summary, "event_id": a.event_id, "detail": a.detail}
-        for a in session.execute(select(Activity).where(Activity.contact_id == contact.id)).scalars()
-    ] + [
-        {"at": iso(c.created_at), "type": f"{c.axis}_change", "summary": c.reason, "event_id": c.event_id,
-         "detail": {"from": c.from_value, "to": c.to_value, "rule": c.rule_id, "actor": c.actor}}
-        for c in session.execute(select(StageChange).where(StageChange.contact_id == contact.id)).scalars()
-    ] + [
-        {"at": iso(o.created_at), "type": "send", "summary": f"{o.kind}: {o.status}", "event_id": o.event_id,
-         "detail": {"action_id": o.id, "kind": o.kind, "status": o.status, "attempts": o.attempts,
-                    "result": o.result, "error": o.error, "done_at": iso(o.done_at)}}
-        for o in session.execute(select(OutboxAction).where(OutboxAction.contact_id == contact.id)).scalars()
-    ]
-    stage = journey.stage(contact.stage)
-    return {
-        "id": contact.id, "external_userid": contact.external_userid, "name": contact.name,
-        "corp_name": contact.corp_name,
-        "channel": contact.channel_state, "owner": contact.owner_userid,
-        "stage": {"key": stage.key, "name": stage.name, "entered_at": iso(contact.stage_entered_at)},
-        "lead_status": contact.lead_status, "nurture_stopped": contact.nurture_stopped, "score": contact.score,
-        "relations": [{"userid": f.userid, "status": f.status, "state": f.state, "lost_reason": f.lost_reason}
-                      for f in follows],
-        "timeline": sorted(timeline, key=lambda item: item["at"] or ""),
-    }
 
 
 @bp.get("/contacts/<int:contact_id>")
@@ -67,7 +40,7 @@ def get_contact(contact_id: int):
     with services.sessions() as session:
         contact = visible_contact(session, g.principal, contact_id)
         if contact is None:
-            return jsonify(error="no such contact"), 404
+            return error_response("no such contact", 404)
         return jsonify(contact_json(session, contact, services.content.journey))
 
 
@@ -104,9 +77,9 @@ def set_stage(contact_id: int):
     journey = services.content.journey
     stage, actor = body.get("stage"), _actor(body)
     if not isinstance(stage, str) or stage not in {s.key for s in journey.stages}:
-        return jsonify(error=f"stage must be one of {[s.key for s in journey.stages]}"), 400
+        return error_response(f"stage must be one of {[s.key for s in journey.stages]}", 400)
     return _change(services, contact_id, lambda session, contact: set_stage_by_hand(
-        session, contact, stage, actor, str(body.get("note") or "")[:200], journey))
+        SessionBook(session), contact, stage, actor, str(body.get("note") or "")[:200], journey))
 
 
 @bp.post("/contacts/<int:contact_id>/signals")
@@ -140,10 +113,10 @@ def add_signal(contact_id: int):
     body = request.get_json(silent=True) or {}
     services = current_app.extensions["scrm"]
     if body.get("kind") not in SALES_SIGNALS:
-        return jsonify(error=f"kind must be one of {list(SALES_SIGNALS)}"), 400
+        return error_response(f"kind must be one of {list(SALES_SIGNALS)}", 400)
     signal = Signal(body["kind"], utcnow(), source=f"staff:{_actor(body)}")
     return _change(services, contact_id, lambda session, contact: apply_signals(
-        session, contact, [signal], services.content.journey, utcnow()))
+        SessionBook(session), contact, [signal], services.content.journey, utcnow()))
 
 
 def _actor(body: dict) -> str:
@@ -151,10 +124,10 @@ def _actor(body: dict) -> str:
     return g.principal.acting_as(body.get("by"), default="admin")
 
 
-def _change(services, contact_id: int, change):
+def _change(services: Services, contact_id: int, change):
     done = apply_change(services, g.principal, contact_id, change)
     if done is None:
-        return jsonify(error="no such contact"), 404
+        return error_response("no such contact", 404)
     _, changes, contact = done
     return jsonify(changes=[{"axis": c.axis, "from": c.from_value, "to": c.to_value, "reason": c.reason}
                             for c in changes],

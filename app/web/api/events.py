@@ -1,4 +1,4 @@
-"""JSON read API under /api."""
+"""JSON API for the inbox: the events received from WeCom (/api/events)."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from app.store.models import InboxEvent
 from app.store.models.base import iso
+from app.web.api.errors import error_response
 from app.web.console.access import api_auth
 
-bp = Blueprint("api", __name__, url_prefix="/api")
+bp = Blueprint("events", __name__)
 MAX_LIMIT = 500
 
 
@@ -31,7 +32,7 @@ def events():
     """
     raw = request.args.get("limit", "50")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        return jsonify(error=f"limit must be an integer from 1 to {MAX_LIMIT}"), 400
+        return error_response(f"limit must be an integer from 1 to {MAX_LIMIT}", 400)
     services = current_app.extensions["scrm"]
     with services.sessions() as session:
         rows = session.execute(select(InboxEvent).order_by(InboxEvent.id.desc()).limit(int(raw))).scalars().all()

@@ -6,11 +6,12 @@ from sqlalchemy import select
 
 from app.store.models import LeadAlert
 from app.store.models.base import iso
+from app.web.api.errors import error_response
 from app.web.console.access import api_auth
 from app.web.console.leads import ack_alert, lead_alerts
 from app.web.console.scope import visible_alerts
 
-bp = Blueprint("api_leads", __name__, url_prefix="/api/leads")
+bp = Blueprint("leads", __name__, url_prefix="/leads")
 
 
 def alert_json(alert: LeadAlert) -> dict:
@@ -71,13 +72,13 @@ def ack(alert_id: int):
     """
     by = g.principal.acting_as((request.get_json(silent=True) or {}).get("by"))
     if not by:
-        return jsonify(error="'by' (who contacted the lead) is required"), 400
+        return error_response("'by' (who contacted the lead) is required", 400)
     services = current_app.extensions["scrm"]
     with services.sessions() as session:
         query = visible_alerts(select(LeadAlert).where(LeadAlert.id == alert_id), g.principal)
         alert = session.execute(query).scalar_one_or_none()
         if alert is None:
-            return jsonify(error="no such lead alert"), 404
+            return error_response("no such lead alert", 404)
         if ack_alert(session, alert, by):
             session.commit()
         return jsonify(alert_json(alert))

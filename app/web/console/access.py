@@ -6,11 +6,12 @@ import time
 from functools import wraps
 from typing import Callable
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.store.models import ConsoleUser
+from app.web.api.errors import error_response
 from app.web.console.scope import ADMIN_TOKEN_PRINCIPAL, Principal, principal_for, staff_book
 from app.web.console.users import user_for_token
 
@@ -110,9 +111,10 @@ def api_auth(ability: str | None = None) -> Callable:
         def wrapper(*args, **kwargs):
             principal = bearer_principal()
             if principal is None:
-                return jsonify(error="unauthorized"), 401, {"WWW-Authenticate": "Bearer"}
+                response, status = error_response("unauthorized", 401)
+                return response, status, {"WWW-Authenticate": "Bearer"}
             if ability and not principal.can(ability):
-                return jsonify(error="forbidden"), 403
+                return error_response("forbidden", 403)
             g.principal = principal
             return view(*args, **kwargs)
         return wrapper

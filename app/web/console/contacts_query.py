@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.services import Services
+from app.store.contact_json import contact_json
 from app.store.models import Contact
 from app.store.models.base import iso
 from app.web.console.scope import Principal, visible_contacts
@@ -113,10 +115,9 @@ def _tag_clause(tag: str, journey, channels):
     return or_(*clauses) if clauses else false()
 
 
-def sidebar_view(session: Session, services, contact: Contact, now, days: int = 7) -> dict:
+def sidebar_view(session: Session, services: Services, contact: Contact, now, days: int = 7) -> dict:
     """What staff need next to a chat: stage, score, lead status, recent activity and the next planned touches."""
     from app.store.content_versions import active_version
-    from app.web.api.contacts import contact_json
     from app.web.console.leads import lead_alerts
     from app.web.console.scope import ADMIN_TOKEN_PRINCIPAL
     from jobs.nurture.preview import preview

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.services import Services
 from app.store.content_versions import StoredVersion, activate, calendar_of, diff, store_version
 from app.store.models import ContentVersion
 from app.store.models.base import iso
@@ -50,7 +51,7 @@ def upload_problems(uploads: list[Upload]) -> list[ContentProblem]:
     return problems
 
 
-def store_upload(session: Session, services, uploads: list[Upload], loaded_by: str,
+def store_upload(session: Session, services: Services, uploads: list[Upload], loaded_by: str,
                  activate_now: bool = False) -> StoredVersion:
     """Validate the files and store them as a version; ContentError (file names as uploaded) when anything is wrong."""
     problems = upload_problems(uploads)
@@ -91,7 +92,7 @@ def activate_version(session: Session, version_id: int) -> None:
     activate(session, version_id)
 
 
-def compare_versions(session: Session, services, old_id: int, new_id: int) -> list[str]:
+def compare_versions(session: Session, services: Services, old_id: int, new_id: int) -> list[str]:
     """What changed from one version to another, step by step (LookupError when either is missing)."""
     old, new = session.get(ContentVersion, old_id), session.get(ContentVersion, new_id)
     if old is None or new is None:

@@ -9,6 +9,7 @@ from statistics import median
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.services import Services
 from app.store.models import Activity, Contact, Delivery, LeadAlert, MomentPlan, StageChange
 from app.store.models.base import as_utc
 from app.web.console.scope import Principal, visible_contacts
@@ -30,7 +31,7 @@ def parse_period(raw: str | None) -> int:
     return int(value)
 
 
-def dashboard(session: Session, services, principal: Principal, days: int, channel: str | None,
+def dashboard(session: Session, services: Services, principal: Principal, days: int, channel: str | None,
               now: datetime) -> dict:
     """Everything the dashboard shows, as plain data (also the /api/dashboard answer)."""
     journey, channels = services.content.journey, services.content.channels()

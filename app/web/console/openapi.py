@@ -43,7 +43,7 @@ def shape(props: dict) -> dict:
 
 
 NURTURE_STOPPED = null(enum("hot_lead", "opted_out", "lost", "by_staff"))
-CONTACT = {  # app.web.api.contacts.contact_json
+CONTACT = {  # app.store.contact_json.contact_json
     "id": INT, "external_userid": STR, "name": null(STR), "corp_name": null(STR), "channel": null(STR),
     "owner": null(STR), "stage": shape({"key": STR, "name": STR, "entered_at": TIME}), "lead_status": STR,
     "nurture_stopped": NURTURE_STOPPED, "score": NUM,

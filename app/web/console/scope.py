@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
-from app.store.contacts import ACTIVE
+from app.services import Services
 from app.store.models import ConsoleUser, Contact, Follow, LeadAlert
-from content.staff import DEFAULT_STAFF, StaffBook, load_staff
+from app.store.models.contacts import ACTIVE
+from content.staff import StaffBook
 
 ABILITIES = {
     "admin": {"contacts", "act", "leads", "content", "events", "dashboard"},
@@ -50,12 +51,9 @@ class Principal:
 ADMIN_TOKEN_PRINCIPAL = Principal("admin-token", "admin")
 
 
-def staff_book(services) -> StaffBook:
-    """The staff file (teams and managers), loaded once per process."""
-    book = services.extras.get("staff_book")
-    if book is None:
-        book = services.extras["staff_book"] = load_staff(services.settings.staff_path or DEFAULT_STAFF)
-    return book
+def staff_book(services: Services) -> StaffBook:
+    """The staff file (teams and managers), from the process's content cache."""
+    return services.content.staff
 
 
 def team_of(book: StaffBook, userid: str) -> frozenset[str]:

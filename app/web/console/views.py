@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_login import logout_user
 from sqlalchemy import select
 
+from app.store.contact_json import contact_json
 from app.store.models import Contact, ContentVersion, LeadAlert, utcnow
 from app.store.models.base import as_utc
 from app.web.console.access import page, start_session
@@ -116,7 +117,7 @@ def wecom_callback():
         return _error(400, "登录已失效", "企业微信登录请求无效或已过期，请重新登录。")
     services = _services()
     try:
-        userid = services.gateway.member_of_code(code)
+        userid = services.gateway.oauth.member_of_code(code)
     except WeComError:
         return _error(401, "登录失败", "企业微信未能确认您的身份，请重新登录。")
     book = staff_book(services)
@@ -184,8 +185,6 @@ def contacts():
 @page("contacts")
 def contact(contact_id: int):
     """One contact with the full timeline and the actions staff take."""
-    from app.web.api.contacts import contact_json
-
     services = _services()
     with services.sessions() as db:
         row = get_contact(db, g.principal, contact_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from app.store import contacts as store
+from app.store.models.contacts import ACTIVE, LOST
 
 MAX_USERS = 100
 MAX_RELATIONS = 20_000
@@ -69,16 +69,16 @@ def plan_repairs(ours: Mapping[tuple[str, str], Known], theirs: Iterable[Listed]
     repairs = []
     for row in theirs:
         known = ours.get((row.external_userid, row.userid))
-        if known is None or (known.status == store.LOST and row.createtime > known.changed_at):
+        if known is None or (known.status == LOST and row.createtime > known.changed_at):
             repairs.append(Repair(ADD, row, known))
-        elif known.status == store.ACTIVE and row.tag_ids & stage_ids != {stage_tags.get(known.stage)}:
+        elif known.status == ACTIVE and row.tag_ids & stage_ids != {stage_tags.get(known.stage)}:
             repairs.append(Repair(TAGS, row, known))
     return repairs
 
 
 def plan_lost(live: Iterable[Known], listed: set[str], started: float) -> list[Known]:
     """Our live relations of one staff member that WeCom no longer lists and that predate the listing."""
-    return [k for k in live if k.status != store.LOST and k.external_userid not in listed and k.changed_at < started]
+    return [k for k in live if k.status != LOST and k.external_userid not in listed and k.changed_at < started]
 
 
 def chunk_userids(userids: Sequence[str], known_counts: Mapping[str, int], max_users: int = MAX_USERS,
