@@ -1,9 +1,1 @@
-"""WeCom private-domain SCRM bot. `create_app` builds the Flask app (imported lazily, so the sandbox stays light)."""
-from __future__ import annotations
-
-
-def create_app(*args, **kwargs):
-    """Build the Flask app; see app.web.factory.create_app."""
-    from app.web.factory import create_app as factory
-
-    return factory(*args, **kwargs)
+"""WeCom private-domain SCRM bot: the web side, storage, the WeCom client, the CLI, and the wiring between them."""

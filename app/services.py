@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.settings import Settings
 from app.store.content_cache import ContentStore
 from app.wecom.crypto import CallbackCrypto
+from jobs.pipeline.relay import EnqueueRelay
 from jobs.queues import Queues
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class Services(Protocol):
     crypto: CallbackCrypto
     content: ContentStore
     executors: Mapping[str, Executor]
+    relay: EnqueueRelay | None
 
     @property
     def gateway(self) -> Gateway:

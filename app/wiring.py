@@ -35,7 +35,7 @@ class WiredServices:
     redis: Redis | None
     crypto: CallbackCrypto
     content: ContentStore = field(default_factory=ContentStore)
-    executors: Mapping[str, Executor] = field(default_factory=lambda: EXECUTORS)
+    executors: Mapping[str, Executor] = field(default_factory=lambda: dict(EXECUTORS))
     relay: EnqueueRelay | None = None
     closed: bool = False
     _gateway: Gateway | None = None

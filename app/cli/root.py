@@ -22,8 +22,8 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Run the web app (development server; production runs gunicorn on wsgi:app)."""
-    from app import create_app
     from app.store.db import upgrade
+    from app.web.factory import create_app
 
     settings = Settings()
     app = create_app(settings)

@@ -1,16 +1,19 @@
 """The one content cache: journey, channels, intents, scoring and staff, loaded once per process and reloaded when a
-file changes."""
+file changes; and the parsed calendars of stored content versions."""
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Hashable, Iterable
 
 from bots.intents import DEFAULT_INTENTS, IntentModel, load_intents
+from content.calendar import Calendar
 from content.channels import DEFAULT_CHANNELS, ChannelBook, load_channels
 from content.journey import DEFAULT_JOURNEY, Journey, load_journey
 from content.scoring import DEFAULT_SCORING, ScoringConfig, load_scoring
 from content.staff import DEFAULT_STAFF, StaffBook, load_staff
+
+VERSIONS_KEPT = 16  # content versions whose parsed calendars stay cached
 
 
 class ContentStore:
@@ -25,6 +28,7 @@ class ContentStore:
         self.scoring_path = Path(scoring_path or DEFAULT_SCORING)
         self.staff_path = Path(staff_path or DEFAULT_STAFF)
         self._cache: dict[str, tuple[dict[Path, int | None], Any]] = {}
+        self._calendars: dict[Hashable, Calendar] = {}
         self._lock = threading.RLock()
 
     @property
@@ -55,6 +59,16 @@ class ContentStore:
         """The channel book, validated against the journey's stages."""
         stages = {stage.key for stage in self.journey.stages}
         return self._load("channels", lambda _: [self.channels_path], lambda: load_channels(self.channels_path, stages))
+
+    def version_calendar(self, key: Hashable, build: Callable[[], Calendar]) -> Calendar:
+        """The calendar of a stored content version, built once per process (`key` names the version's content;
+        the newest VERSIONS_KEPT are kept)."""
+        with self._lock:
+            if key not in self._calendars:
+                self._calendars[key] = build()
+                for stale in list(self._calendars)[:-VERSIONS_KEPT]:
+                    del self._calendars[stale]
+            return self._calendars[key]
 
     def _load(self, name: str, paths: Callable[[Any], Iterable[Path]], loader: Callable[[], Any]) -> Any:
         """Return the cached value while the files it was read from (`paths` of the value) keep their modification

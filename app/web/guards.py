@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from app.settings import Settings
+from app.web.errors import status_error
 
 UPLOAD_ENDPOINTS = frozenset({"api.content.upload_version", "console.content_upload"})
 CALLBACK_ENDPOINT = "callback.receive"
@@ -86,12 +86,7 @@ def install(app: Flask, settings: Settings) -> None:
     def api_errors_in_json(response: Response) -> Response:
         """Turn an HTML error page under /api/ (an unknown URL such as /api/contacts/abc, a wrong method) into JSON."""
         if request.path.startswith("/api/") and response.status_code >= 400 and response.mimetype == "text/html":
-            answer = jsonify(error=HTTP_STATUS_CODES.get(response.status_code, "error").lower())
-            answer.status_code = response.status_code
-            for name in ("Allow", "WWW-Authenticate", "Retry-After"):
-                if name in response.headers:
-                    answer.headers[name] = response.headers[name]
-            return answer
+            return status_error(response.status_code, response.headers)
         return response
 
     @app.errorhandler(RequestEntityTooLarge)

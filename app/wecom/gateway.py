@@ -50,5 +50,5 @@ class Gateway:
 
 
 def build_gateway(settings: Any, redis: Redis | None) -> Gateway:
-    """Build the process's gateway (the hook Services calls)."""
+    """Build the process's gateway from its settings (app.wiring calls it once per process)."""
     return Gateway.from_settings(settings, redis)

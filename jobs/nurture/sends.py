@@ -27,8 +27,6 @@ from jobs.planner.ledger import local_day
 
 log = logging.getLogger(__name__)
 EXIT_PREFIXES = ("opted_out", "hot_lead", "lost", "exited:", "stage_reached:")
-_calendars: dict[tuple[int, str, str], Calendar] = {}
-_lock = threading.Lock()
 _tick_lock = threading.Lock()
 TICK_LOCK_SECONDS = 1800  # a tick longer than this is presumed dead and the next one may start
 
@@ -68,14 +66,12 @@ def nurture_job() -> None:
 
 
 def calendar_for(services: Services, version) -> Calendar:
-    """The calendar of a content version (parsed once per process)."""
-    key = (version.id, version.content_hash, version.loaded_at.isoformat())
-    with _lock:
-        if key not in _calendars:
-            journey = services.content.journey
-            calendar = calendar_of(version, journey=journey, channels=services.content.channels())
-            _calendars[key] = anchored(calendar, local_day(version.loaded_at))
-        return _calendars[key]
+    """The calendar of a content version (parsed once per process, in the content cache)."""
+    content = services.content
+    return content.version_calendar(
+        (version.id, version.content_hash, version.loaded_at.isoformat()),
+        lambda: anchored(calendar_of(version, journey=content.journey, channels=content.channels()),
+                         local_day(version.loaded_at)))
 
 
 def anchored(calendar: Calendar, loaded_on: date) -> Calendar:

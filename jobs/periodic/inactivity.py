@@ -46,7 +46,7 @@ def evaluate_inactivity(services: Services, now: datetime, page: int = PAGE) -> 
 
 
 def _page_ids(session: Session, journey: Journey, after: int, size: int) -> list[int]:
-    """The next page of ids that bots.journey.inactive_contacts would select, keyset-paged in id order."""
+    """The next page of contacts in a stage an inactivity rule watches and still in nurture, keyset-paged by id."""
     stages = {stage for rule in journey.rules if rule.on == "inactive" for stage in (rule.from_stages or [])}
     return list(session.execute(
         select(Contact.id).where(Contact.id > after, Contact.stage.in_(stages),

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 
 from app.store.models import utcnow
-from app.web.api.errors import error_response
 from app.web.console.access import api_auth
 from app.web.console.contacts_query import FilterError, parse_filters, search_contacts, sidebar_view
 from app.web.console.dashboard import PeriodError, dashboard, parse_period
 from app.web.console.leads import ack_contact
 from app.web.console.nurture_control import NurtureRefused, restart_nurture, stop_nurture
 from app.web.console.scope import get_contact
+from app.web.errors import error_response
 
 bp = Blueprint("console", __name__)
 

@@ -7,10 +7,10 @@ from app.services import Services
 from app.store.book import SessionBook
 from app.store.contact_json import contact_json
 from app.store.models import utcnow
-from app.web.api.errors import error_response
 from app.web.console.access import api_auth
 from app.web.console.actions import apply_change
 from app.web.console.scope import get_contact as visible_contact
+from app.web.errors import error_response
 from bots.journey import apply_signals, set_stage_by_hand
 from bots.stage_rules import Signal
 

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from app.store.content_versions import active_version
 from app.store.models import ContentVersion, utcnow
-from app.web.api.errors import error_response
 from app.web.console.access import api_auth
 from app.web.console.content_upload import (
     Upload,
@@ -17,6 +16,7 @@ from app.web.console.content_upload import (
     store_upload,
     version_json,
 )
+from app.web.errors import error_response
 from content.errors import ContentError
 from jobs.nurture.preview import preview
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from app.store.models import InboxEvent
 from app.store.models.base import iso
-from app.web.api.errors import error_response
 from app.web.console.access import api_auth
+from app.web.errors import error_response
 
 bp = Blueprint("events", __name__)
 MAX_LIMIT = 500

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from app.store.models import LeadAlert
 from app.store.models.base import iso
-from app.web.api.errors import error_response
 from app.web.console.access import api_auth
 from app.web.console.leads import ack_alert, lead_alerts
 from app.web.console.scope import visible_alerts
+from app.web.errors import error_response
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 

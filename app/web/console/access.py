@@ -11,9 +11,9 @@ from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.store.models import ConsoleUser
-from app.web.api.errors import error_response
 from app.web.console.scope import ADMIN_TOKEN_PRINCIPAL, Principal, principal_for, staff_book
 from app.web.console.users import user_for_token
+from app.web.errors import error_response
 
 CSRF_FREE_PREFIXES = ("/api/", "/wecom/", "/r/", "/healthz")
 csrf = CSRFProtect()
